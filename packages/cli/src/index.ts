@@ -1,0 +1,2 @@
+export { buildProgram } from "./program.js";
+export { commandModules, type CommandModule } from "./commands.js";

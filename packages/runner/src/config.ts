@@ -1,0 +1,119 @@
+import { readFileSync, existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { experimentsDir } from "./paths.js";
+import { PROFILES, type Profile } from "./profiles.js";
+
+/** A claim of the paper that an experiment checks; the value the paper gives, when it gives one. */
+export const claimSpecSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, "claim ids are lower-case words joined by '-'"),
+  statement: z.string().min(1),
+  paperValue: z.union([z.string(), z.number()]).nullable(),
+});
+export type ClaimSpec = z.infer<typeof claimSpecSchema>;
+
+const experimentFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(/^[a-z0-9-]+$/, "figure ids are lower-case words joined by '-'"),
+  title: z.string().min(1),
+  paperFigure: z.string().min(1),
+  package: z.string().min(1),
+  description: z.string().min(1),
+  /** Values read off the paper (SPEC section 3), stored as given there. */
+  reference: z.record(z.string(), z.unknown()),
+  claims: z.array(claimSpecSchema).min(1),
+  /** Settings the paper does not give, and the choice made here (SPEC section 5.C). */
+  unspecified: z.array(z.string()).default([]),
+  profiles: z.strictObject({ smoke: z.unknown(), cpu: z.unknown(), paper: z.unknown() }),
+});
+
+export interface ExperimentConfig<Settings> {
+  id: string;
+  title: string;
+  paperFigure: string;
+  package: string;
+  description: string;
+  reference: Record<string, unknown>;
+  claims: ClaimSpec[];
+  unspecified: string[];
+  profile: Profile;
+  settings: Settings;
+  /** The file it was read from. */
+  file: string;
+}
+
+/** Formats zod issues as "<file>: <field path>: <problem>" lines. */
+export function describeValidationError(source: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.length ? issue.path.map(String).join(".") : "(root)";
+      const received = "input" in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : "";
+      return `${source}: ${field}: ${issue.message}${received}`;
+    })
+    .join("\n");
+}
+
+/** Error for a bad config, CLI flag or data file: the message names the field, the value and what is allowed. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** Validates `value` against `schema`, throwing an InputError that names `source` and each bad field. */
+export function validate<T extends z.ZodType>(schema: T, value: unknown, source: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InputError(describeValidationError(source, result.error));
+  return result.data;
+}
+
+/** Path of the config of one figure: `experiments/<id>.json`. */
+export function experimentFile(id: string, directory = experimentsDir()): string {
+  return path.join(directory, `${id}.json`);
+}
+
+/** Ids of every experiment config, optionally only those of one package. */
+export function listExperiments(packageName?: string, directory = experimentsDir()): string[] {
+  return readdirSync(directory)
+    .filter((name) => name.endsWith(".json") && !name.startsWith("_"))
+    .map((name) => name.slice(0, -".json".length))
+    .filter((id) => {
+      if (!packageName) return true;
+      const raw = JSON.parse(readFileSync(experimentFile(id, directory), "utf8")) as { package?: string };
+      return raw.package === packageName;
+    })
+    .sort();
+}
+
+/**
+ * Loads `experiments/<id>.json` (or `file`), validates its common fields and the chosen profile's
+ * settings with `settingsSchema`. Errors name the file, the field path, the bad value and the rule.
+ */
+export function loadExperiment<S extends z.ZodType>(
+  idOrFile: string,
+  profile: Profile,
+  settingsSchema: S,
+): ExperimentConfig<z.infer<S>> {
+  const file = idOrFile.endsWith(".json") ? path.resolve(idOrFile) : experimentFile(idOrFile);
+  if (!existsSync(file)) throw new InputError(`experiment config not found: ${file}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  const common = validate(experimentFileSchema, raw, file);
+  if (!PROFILES.includes(profile)) throw new InputError(`profile: unknown "${profile}"; allowed: ${PROFILES.join(", ")}`);
+  const settings = validate(settingsSchema, common.profiles[profile], `${file}: profiles.${profile}`);
+  return {
+    id: common.id,
+    title: common.title,
+    paperFigure: common.paperFigure,
+    package: common.package,
+    description: common.description,
+    reference: common.reference,
+    claims: common.claims,
+    unspecified: common.unspecified,
+    profile,
+    settings,
+    file,
+  };
+}

@@ -1,0 +1,16 @@
+export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+export { Checkpoint } from "./checkpoint.js";
+export {
+  InputError,
+  claimSpecSchema,
+  describeValidationError,
+  experimentFile,
+  listExperiments,
+  loadExperiment,
+  validate,
+  type ClaimSpec,
+  type ExperimentConfig,
+} from "./config.js";
+export { REPORTS_DIR_ENV_VAR, experimentsDir, reportsDir, workspaceRoot } from "./paths.js";
+export { DEFAULT_PROFILE, PROFILES, PROFILE_ENV_VAR, parseProfile, type Profile } from "./profiles.js";
+export { createProgress, type Progress } from "./progress.js";
