@@ -3,6 +3,7 @@ import { BACKEND_CHOICES, BACKEND_ENV_VAR } from "@sam-repro/runtime";
 import { PROFILES, PROFILE_ENV_VAR } from "@sam-repro/runner";
 import { commandModules } from "./commands.js";
 import { registerEnvCommand } from "./env-command.js";
+import { registerReproduceCommand } from "./reproduce-command.js";
 
 /** Builds the `sam-repro` program with every package's subcommands. */
 export async function buildProgram(): Promise<Command> {
@@ -20,6 +21,7 @@ export async function buildProgram(): Promise<Command> {
     `\nProfiles (--profile or ${PROFILE_ENV_VAR}): ${PROFILES.join(", ")}; default cpu.\n`,
   );
   registerEnvCommand(program);
+  registerReproduceCommand(program);
   for (const load of commandModules) (await load()).registerCommands(program);
   return program;
 }

@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import { InputError, parseProfile } from "@sam-repro/runner";
+import { describeBackend, initBackend } from "@sam-repro/runtime";
+import { reproduceModules } from "./commands.js";
+
+/** `sam-repro reproduce <package>`: runs one experiment package's figures at a profile. */
+export function registerReproduceCommand(program: Command): void {
+  program
+    .command("reproduce")
+    .description("regenerate one package's figures and claims under reports/")
+    .argument("<package>", `experiment package: ${Object.keys(reproduceModules).join(", ") || "(none yet)"}`)
+    .option("--profile <name>", "smoke | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
+    .option("--only <ids>", "comma-separated figure ids to run (default: all of the package)")
+    .action(async (packageName: string, options: { profile?: string; only?: string }) => {
+      const load = reproduceModules[packageName];
+      if (!load) {
+        throw new InputError(
+          `reproduce: unknown package "${packageName}"; allowed values: ${Object.keys(reproduceModules).join(", ")}`,
+        );
+      }
+      const profile = parseProfile(options.profile);
+      const only = options.only?.split(",").map((id) => id.trim()).filter(Boolean);
+      process.stderr.write(`${describeBackend(await initBackend())}\n`);
+      await (await load()).reproduce({ profile, ...(only ? { only } : {}) });
+    });
+}
