@@ -15,7 +15,9 @@ export interface ReproduceModule {
  * The packages whose subcommands the CLI offers, loaded lazily so `sam-repro --help` stays fast
  * and one package's heavy imports (tfjs, vega) load only when its command runs.
  */
-export const commandModules: Array<() => Promise<CommandModule>> = [];
+export const commandModules: Array<() => Promise<CommandModule>> = [
+  () => import("@sam-repro/figures"), // sam-repro report
+];
 
 /** `sam-repro reproduce <name>`: the experiment packages by short name. */
 export const reproduceModules: Record<string, () => Promise<ReproduceModule>> = {};

@@ -1,0 +1,367 @@
+/**
+ * House style for every figure: one palette with the paper's curve colors (SPEC 3.2-3.9), one
+ * font (DejaVu Sans, which the PNG renderer ships), and small builders that return vega-lite specs
+ * with inline data. The builders are pure: rows in, a JSON spec out.
+ */
+
+export type Row = Record<string, unknown>;
+export type Spec = Record<string, unknown>;
+
+/** Base colors. Names follow what the paper's figures show, not the hex values of any plotting library. */
+export const PALETTE = {
+  gray: "#7f7f7f",
+  silver: "#b5b5b5",
+  red: "#d62728",
+  blue: "#1f5fbf",
+  lightBlue: "#79b8ec",
+  yellow: "#e6b400",
+  orange: "#f07f0a",
+  black: "#111111",
+  green: "#2ca02c",
+} as const;
+
+/** Stroke-dash patterns (vega strokeDash arrays). */
+export const DASHES = {
+  solid: [1, 0],
+  dashed: [6, 4],
+  dotted: [2, 3],
+} as const satisfies Record<string, readonly number[]>;
+
+/** A curve as the paper draws it: its legend label, color and dash. */
+export interface Curve {
+  label: string;
+  color: string;
+  dash: readonly number[];
+}
+
+/**
+ * The paper's curves, per figure where the paper changes a method's color between figures
+ * (override `label` with a spread when a figure words it differently, e.g. "None (ERM)" in Fig. 1).
+ */
+export const CURVES = {
+  /** Fig. 1: no perturbation, gray horizontal line with a band. */
+  ermGray: { label: "ERM", color: PALETTE.gray, dash: DASHES.solid },
+  /** Diagonal-net D4 (SPEC 3.5): silver line. */
+  ermSilver: { label: "ERM", color: PALETTE.silver, dash: DASHES.solid },
+  /** Fig. 6: ERM solid blue. */
+  ermBlue: { label: "ERM", color: PALETTE.blue, dash: DASHES.solid },
+  /** Figs. 9 and 12: ERM red. */
+  ermRed: { label: "ERM", color: PALETTE.red, dash: DASHES.solid },
+  /** SAM (m-SAM with the batch as m) blue, Figs. 1 and 12. */
+  sam: { label: "SAM", color: PALETTE.blue, dash: DASHES.solid },
+  /** Fig. 1: n-SAM light blue. */
+  nSam: { label: "n-SAM", color: PALETTE.lightBlue, dash: DASHES.solid },
+  /** Fig. 6: n-SAM dotted red. */
+  nSamRedDotted: { label: "n-SAM", color: PALETTE.red, dash: DASHES.dotted },
+  /** D4: n-SAM red. */
+  nSamRed: { label: "n-SAM", color: PALETTE.red, dash: DASHES.solid },
+  /** Fig. 6: 1-SAM dotted yellow. */
+  oneSamYellowDotted: { label: "1-SAM", color: PALETTE.yellow, dash: DASHES.dotted },
+  /** D4: 1-SAM orange. */
+  oneSamOrange: { label: "1-SAM", color: PALETTE.orange, dash: DASHES.solid },
+  /** Fig. 1: random weight perturbations, black. */
+  random: { label: "Random", color: PALETTE.black, dash: DASHES.solid },
+  /** Fig. 9: switching from ERM to SAM, orange. */
+  ermToSam: { label: "ERM → SAM", color: PALETTE.orange, dash: DASHES.solid },
+  /** Fig. 9: switching from SAM to ERM, green. */
+  samToErm: { label: "SAM → ERM", color: PALETTE.green, dash: DASHES.solid },
+} as const satisfies Record<string, Curve>;
+
+/** m-SAM with a given m (Fig. 1's "128-SAM"), blue like SAM. */
+export function mSamCurve(m: number): Curve {
+  return { label: `${m}-SAM`, color: PALETTE.blue, dash: DASHES.solid };
+}
+
+/** Color and dash scales (domain = labels, in legend order) for a list of curves. */
+export function curveScales(curves: readonly Curve[]): {
+  color: { domain: string[]; range: string[] };
+  strokeDash: { domain: string[]; range: number[][] };
+} {
+  const domain = curves.map((curve) => curve.label);
+  return {
+    color: { domain, range: curves.map((curve) => curve.color) },
+    strokeDash: { domain: [...domain], range: curves.map((curve) => [...curve.dash]) },
+  };
+}
+
+/** The consistent config: DejaVu Sans everywhere (the PNG renderer has exactly that font), sizes, axes. */
+export const HOUSE_CONFIG: Spec = {
+  font: "DejaVu Sans",
+  background: "white",
+  view: { continuousWidth: 360, continuousHeight: 240, stroke: "#9a9a9a" },
+  title: { fontSize: 15, fontWeight: "bold", anchor: "start", offset: 10, subtitleFontSize: 12, subtitleColor: "#444" },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: "normal",
+    labelColor: "#222",
+    titleColor: "#222",
+    domainColor: "#444",
+    tickColor: "#444",
+    gridColor: "#e8e8e8",
+  },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: "normal", symbolStrokeWidth: 2.5, labelLimit: 280, titleLimit: 280 },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: "bold" },
+  line: { strokeWidth: 2 },
+  point: { size: 36, filled: true },
+  rule: { strokeWidth: 1.5 },
+  concat: { spacing: 24 },
+  facet: { spacing: 24 },
+};
+
+const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** Applies the house config under the spec's own (the spec's settings win); idempotent. */
+export function houseStyle(spec: Spec): Spec {
+  const own = isPlainObject(spec.config) ? spec.config : {};
+  return { $schema: VEGA_LITE_SCHEMA, ...spec, config: mergeDeep(HOUSE_CONFIG, own) };
+}
+
+/** An axis: which field, its title, log or linear (log where the paper uses it), optional fixed domain. */
+export interface AxisOptions {
+  field: string;
+  title: string;
+  scale?: "log" | "linear";
+  /** Fixed axis range; marks outside it are clipped (Fig. 1 draws off-chart points this way). */
+  domain?: [number, number];
+  /** d3-format string for tick labels, e.g. ".1f", ".0%", "~e". */
+  format?: string;
+  /** Linear axes start at the data, not at zero, unless this is true. */
+  zero?: boolean;
+}
+
+export interface ColorOptions {
+  field: string;
+  title: string;
+  domain?: string[];
+  range?: string[];
+}
+
+export interface DashOptions {
+  field: string;
+  title?: string;
+  domain?: string[];
+  range?: number[][];
+}
+
+export interface FacetOptions {
+  field: string;
+  title?: string;
+  columns?: number;
+  /** Each panel gets its own y scale (e.g. CIFAR-10 and CIFAR-100 error ranges). */
+  independentY?: boolean;
+}
+
+export interface ChartOptions {
+  title: string;
+  subtitle?: string;
+  /** Our rows. Non-finite numbers become null (a diverged run leaves a gap, not a crash). */
+  data: Row[];
+  x: AxisOptions;
+  y: AxisOptions;
+  color?: ColorOptions;
+  strokeDash?: DashOptions;
+  /** One panel per value of a field (same scales unless independentY). */
+  facet?: FacetOptions;
+  /** Paper values drawn beside ours as hollow diamonds, with the same x/y/color/facet fields. */
+  referenceRows?: Row[];
+  /** A vertical dashed line at this x (e.g. the switch point of Fig. 9). */
+  ruleX?: number;
+  /** A shaded band between two fields of our rows (seed spread, confidence interval). */
+  band?: { lower: string; upper: string };
+  /** Separate lines per value of this field within one color (e.g. per seed). */
+  detail?: string;
+  /** Lines also get point markers. */
+  points?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** Field added to every row: which source it comes from. */
+export const SOURCE_FIELD = "source";
+export const OURS = "this reproduction";
+export const PAPER = "paper (read off the figure)";
+
+/** Lines of y over x, one per color value, with optional band, paper reference points, rule and facets. */
+export function lineChart(options: ChartOptions): Spec {
+  return chart(options, "line");
+}
+
+/** Points of y over x (scatter), with the same options as `lineChart`. */
+export function pointChart(options: ChartOptions): Spec {
+  return chart(options, "point");
+}
+
+/** Lines with a shaded band between `band.lower` and `band.upper` (required here). */
+export function errorBandChart(options: ChartOptions & { band: { lower: string; upper: string } }): Spec {
+  return chart(options, "line");
+}
+
+/** Side-by-side panels with their own data and scales (color legends merge when the labels agree). */
+export function panels(options: { title: string; subtitle?: string; charts: Spec[]; columns?: number }): Spec {
+  const inner = options.charts.map((spec) => {
+    const { $schema: _schema, config: _config, ...rest } = spec;
+    return rest;
+  });
+  return houseStyle({
+    title: titleOf(options.title, options.subtitle),
+    concat: inner,
+    columns: options.columns ?? inner.length,
+    resolve: { scale: { color: "shared", strokeDash: "shared" } },
+  });
+}
+
+function chart(options: ChartOptions, markType: "line" | "point"): Spec {
+  const ours = options.data.map((row) => ({ ...sanitizeRow(row), [SOURCE_FIELD]: OURS }));
+  const reference = (options.referenceRows ?? []).map((row) => ({ ...sanitizeRow(row), [SOURCE_FIELD]: PAPER }));
+  const fromSource = (source: string) => `datum[${JSON.stringify(SOURCE_FIELD)}] === ${JSON.stringify(source)}`;
+  const plottable = [validFor(options.x), validFor(options.y)];
+
+  const x = positionEncoding(options.x, "x");
+  const y = positionEncoding(options.y, "y");
+  const color = options.color ? colorEncoding(options.color) : undefined;
+  const clip = Boolean(options.x.domain || options.y.domain);
+
+  const layers: Spec[] = [];
+  if (options.band) {
+    const { lower, upper } = options.band;
+    layers.push({
+      transform: [{ filter: fromSource(OURS) }, { filter: validFor(options.x) }, { filter: validField(lower, options.y.scale) }, { filter: validField(upper, options.y.scale) }],
+      mark: { type: "area", opacity: 0.18, clip },
+      encoding: {
+        x,
+        y: { ...y, field: lower },
+        y2: { field: upper },
+        ...(color ? { color: lineLegend(color) } : {}),
+        ...(options.detail ? { detail: { field: options.detail, type: "nominal" } } : {}),
+      },
+    });
+  }
+  layers.push({
+    transform: [{ filter: fromSource(OURS) }, ...plottable.map((filter) => ({ filter }))],
+    mark: markType === "line" ? { type: "line", clip, point: options.points ?? false } : { type: "point", clip },
+    encoding: {
+      x,
+      y,
+      ...(color ? { color: markType === "line" ? lineLegend(color) : color } : {}),
+      ...(options.strokeDash ? { strokeDash: dashEncoding(options.strokeDash, options.color) } : {}),
+      ...(options.detail ? { detail: { field: options.detail, type: "nominal" } } : {}),
+    },
+  });
+  if (reference.length > 0) {
+    layers.push({
+      transform: [{ filter: fromSource(PAPER) }, ...plottable.map((filter) => ({ filter }))],
+      mark: { type: "point", shape: "diamond", filled: false, size: 70, strokeWidth: 1.6, clip },
+      encoding: {
+        x,
+        y,
+        ...(color ? { color } : {}),
+        shape: { datum: PAPER, title: "Markers", scale: { domain: [PAPER], range: ["diamond"] } },
+      },
+    });
+  }
+  if (options.ruleX !== undefined) {
+    layers.push({
+      mark: { type: "rule", strokeDash: [5, 4], color: "#555" },
+      encoding: { x: { datum: options.ruleX, type: "quantitative" } },
+    });
+  }
+
+  const size = { width: options.width ?? 360, height: options.height ?? 240 };
+  const values = [...ours, ...reference];
+  const title = titleOf(options.title, options.subtitle);
+  if (options.facet) {
+    return houseStyle({
+      title,
+      data: { values },
+      facet: { field: options.facet.field, type: "nominal", title: options.facet.title ?? null, sort: null },
+      columns: options.facet.columns ?? 2,
+      spec: { ...size, layer: layers },
+      ...(options.facet.independentY ? { resolve: { scale: { y: "independent" } } } : {}),
+    });
+  }
+  return houseStyle({ title, data: { values }, ...size, layer: layers });
+}
+
+function titleOf(text: string, subtitle?: string): Spec | string {
+  return subtitle ? { text, subtitle } : text;
+}
+
+function positionEncoding(axis: AxisOptions, channel: "x" | "y"): Spec {
+  const scale: Spec = {};
+  if (axis.scale === "log") scale.type = "log";
+  else scale.zero = axis.zero ?? false;
+  if (axis.domain) scale.domain = axis.domain;
+  const axisSpec: Spec = {};
+  if (axis.format) axisSpec.format = axis.format;
+  // Log axes label only powers of ten, as the paper's log axes do, and fade the grid lines between them.
+  if (axis.scale === "log") {
+    const powerOfTen = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6";
+    if (!axis.format) axisSpec.labelExpr = `${powerOfTen} ? '10' + ${superscript("round(log(datum.value) / LN10)")} : ''`;
+    axisSpec.gridOpacity = { condition: { test: powerOfTen, value: 1 }, value: 0.35 };
+  }
+  if (channel === "x" && axis.scale === "log") axisSpec.labelFlush = false;
+  return { field: axis.field, type: "quantitative", title: axis.title, scale, axis: axisSpec };
+}
+
+// A vega expression that writes an integer expression with superscript digits (10⁻², 10⁶).
+function superscript(integerExpression: string): string {
+  const glyphs = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"];
+  let text = `toString(${integerExpression})`;
+  glyphs.forEach((glyph, digit) => {
+    text = `replace(${text}, regexp('${digit}', 'g'), '${glyph}')`;
+  });
+  return `replace(${text}, '-', '⁻')`;
+}
+
+// Lines and their bands share one legend; stroke symbols show each line's color and dash.
+function lineLegend(color: Spec): Spec {
+  return { ...color, legend: { symbolType: "stroke", symbolOpacity: 1 } };
+}
+
+function colorEncoding(color: ColorOptions): Spec {
+  const scale: Spec = {};
+  if (color.domain) scale.domain = color.domain;
+  if (color.range) scale.range = color.range;
+  return { field: color.field, type: "nominal", title: color.title, scale, sort: color.domain ?? null };
+}
+
+function dashEncoding(dash: DashOptions, color: ColorOptions | undefined): Spec {
+  // A dash on the color's field merges into the color legend, which keeps the color's title.
+  const title = dash.title ?? (color?.field === dash.field ? color.title : null);
+  const scale: Spec = {};
+  if (dash.domain) scale.domain = dash.domain;
+  if (dash.range) scale.range = dash.range;
+  return { field: dash.field, type: "nominal", title, scale, sort: dash.domain ?? null };
+}
+
+function validFor(axis: AxisOptions): string {
+  return validField(axis.field, axis.scale);
+}
+
+// Rows with a missing or non-finite value (and non-positive values on log axes) are left out of a layer.
+function validField(field: string, scale: "log" | "linear" | undefined): string {
+  const value = `datum[${JSON.stringify(field)}]`;
+  return `isValid(${value}) && isFinite(${value})${scale === "log" ? ` && ${value} > 0` : ""}`;
+}
+
+function sanitizeRow(row: Row): Row {
+  const clean: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    clean[key] = typeof value === "number" && !Number.isFinite(value) ? null : value;
+  }
+  return clean;
+}
+
+function isPlainObject(value: unknown): value is Spec {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function mergeDeep(base: Spec, over: Spec): Spec {
+  const merged: Spec = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value;
+  }
+  return merged;
+}
