@@ -1,0 +1,163 @@
+/**
+ * What the figure runners of this package share: claims read from the experiment config, the checkpointed run
+ * cache, and the non-convex CIFAR-10 problem (loaded and analysed once per process).
+ */
+import path from "node:path";
+import { rmSync } from "node:fs";
+import { Checkpoint, reportsDir, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { SeededRandom } from "@sam-repro/runtime";
+import { writeFigure, type ClaimResult, type Verdict } from "@sam-repro/figures";
+import { datasetsDir, loadCifarSubset } from "../cifar-data.js";
+import { NonconvexLogisticRegression } from "../logistic-problem.js";
+import type { ProblemSettings } from "../settings.js";
+import { notRunSpec } from "../figure-specs.js";
+import { analyzeProblem, type ProblemAnalysis, type RunCache } from "../stochastic-experiment.js";
+
+/** The paper has no figure for any convergence check: what every figure of this package says in `paperFigure`. */
+export const NO_PAPER_FIGURE = "Theory (SPEC 2.4), no paper figure";
+
+/** A claim of the config with our value and verdict filled in. */
+export function claimResult(
+  config: ExperimentConfig<unknown>,
+  id: string,
+  outcome: { verdict: Verdict; ourValue: string | number | null; details?: string },
+): ClaimResult {
+  const spec = config.claims.find((claim) => claim.id === id);
+  if (!spec) throw new Error(`${config.file}: no claim with id "${id}"`);
+  return {
+    id,
+    statement: spec.statement,
+    paperValue: spec.paperValue,
+    ourValue: outcome.ourValue,
+    verdict: outcome.verdict,
+    profile: config.profile,
+    ...(outcome.details ? { details: outcome.details } : {}),
+  };
+}
+
+/** Every claim of the config as "not run", with the reason. */
+export function notRunClaims(config: ExperimentConfig<unknown>, reason: string): ClaimResult[] {
+  return config.claims.map((claim) => claimResult(config, claim.id, { verdict: "not run", ourValue: null, details: reason }));
+}
+
+/** Writes a figure that says why it did not run (e.g. CIFAR-10 missing), with every claim "not run". */
+export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: string, started: number): Promise<string> {
+  return writeFigure({
+    id: config.id,
+    title: config.title,
+    paperFigure: NO_PAPER_FIGURE,
+    profile: config.profile,
+    setup: config.settings as Record<string, unknown>,
+    data: { notRun: reason },
+    spec: notRunSpec(config.title, reason),
+    claims: notRunClaims(config, reason),
+    wallSeconds: (performance.now() - started) / 1000,
+  });
+}
+
+/** "holds" / "does not hold". */
+export function verdictOf(holds: boolean): Verdict {
+  return holds ? "holds" : "does not hold";
+}
+
+/**
+ * A run cache saved after every run to reports/<id>/checkpoint.json, keyed by the profile and settings, so an
+ * interrupted reproduce resumes with the runs already done (each run is deterministic given its settings).
+ */
+export function checkpointedCache(figureId: string, profile: Profile, settings: unknown): { cache: RunCache; done: () => void } {
+  const file = path.join(reportsDir(), figureId, "checkpoint.json");
+  const checkpoint = new Checkpoint<Record<string, unknown>>(file, JSON.stringify({ profile, settings }));
+  const stored = checkpoint.load() ?? {};
+  const cache: RunCache = <R>(key: string, compute: () => R): R => {
+    if (key in stored) return reviveNumbers(stored[key]) as R;
+    const value = compute();
+    stored[key] = value;
+    checkpoint.save(stored);
+    return value;
+  };
+  return { cache, done: () => rmSync(file, { force: true }) };
+}
+
+// writeJsonAtomic stores NaN and infinities as strings; turn them back into numbers.
+function reviveNumbers(value: unknown): unknown {
+  if (value === "NaN") return Number.NaN;
+  if (value === "Infinity") return Infinity;
+  if (value === "-Infinity") return -Infinity;
+  if (Array.isArray(value)) return value.map(reviveNumbers);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, reviveNumbers(inner)]));
+  }
+  return value;
+}
+
+export interface LoadedProblem {
+  found: true;
+  problem: NonconvexLogisticRegression;
+  initial: Float64Array;
+  analysis: ProblemAnalysis;
+  file: string;
+  loadSeconds: number;
+}
+
+const problems = new Map<string, LoadedProblem | { found: false; reason: string }>();
+
+/**
+ * The non-convex regularized logistic regression on two CIFAR-10 classes (cifar-features.ts), its w_0 and its
+ * analysis (beta, L*, Hessian range, sigma^2 at w_0 and w*); or why the data could not be read.
+ */
+export function loadProblem(settings: ProblemSettings): LoadedProblem | { found: false; reason: string } {
+  const key = JSON.stringify({ directory: datasetsDir(), settings });
+  const known = problems.get(key);
+  if (known) return known;
+  const started = performance.now();
+  const data = loadCifarSubset({ file: settings.file, classes: settings.classes, maxExamples: settings.maxExamples, pool: settings.pool });
+  let loaded: LoadedProblem | { found: false; reason: string };
+  if (!data.found) {
+    loaded = { found: false, reason: data.reason };
+  } else {
+    const problem = new NonconvexLogisticRegression(data.features, data.labels, settings.regularization);
+    const initial = new SeededRandom(settings.initSeed).fillNormal(new Float64Array(problem.dimension), settings.initScale) as Float64Array;
+    const analysis = analyzeProblem(problem, initial);
+    loaded = { found: true, problem, initial, analysis, file: data.file, loadSeconds: (performance.now() - started) / 1000 };
+  }
+  problems.set(key, loaded);
+  return loaded;
+}
+
+/** The problem's description for the figure's setup block. */
+export function problemSetup(settings: ProblemSettings, loaded: LoadedProblem): Record<string, unknown> {
+  const { analysis } = loaded;
+  return {
+    data: `CIFAR-10 ${settings.file}, classes ${settings.classes[0]} (label -1) vs ${settings.classes[1]} (label +1), first ${analysis.exampleCount} examples`,
+    features: `grayscale, ${settings.pool}x${settings.pool} average pooling (${analysis.dimension - 1} features), standardized, divided by sqrt(${analysis.dimension - 1}), plus a bias feature`,
+    loss: `logistic + ${settings.regularization} * sum_j w_j^2 / (1 + w_j^2) (non-convex)`,
+    initialization: `w_0 ~ N(0, ${settings.initScale}^2 I), seed ${settings.initSeed}`,
+    beta: analysis.beta,
+    initialLoss: analysis.initialLoss,
+    localMinimumLoss: analysis.criticalLoss,
+    localMinimumGradientNorm: analysis.criticalGradientNorm,
+    hessianEigenvalueRangeAtStart: analysis.initialHessianRange,
+    hessianEigenvalueRangeAtMinimum: analysis.criticalHessianRange,
+    concaveRegularizerCoordinatesAtMinimum: analysis.concaveCoordinates,
+    gradientVarianceAtStart: analysis.initialGradientVariance,
+    gradientVarianceAtMinimum: analysis.criticalGradientVariance,
+  };
+}
+
+/** Mean, min and max of a list (NaN entries are left out; all NaN gives NaN). */
+export function summarize(values: number[]): { mean: number; min: number; max: number } {
+  const finite = values.filter((value) => Number.isFinite(value));
+  if (finite.length === 0) return { mean: Number.NaN, min: Number.NaN, max: Number.NaN };
+  return {
+    mean: finite.reduce((sum, value) => sum + value, 0) / finite.length,
+    min: Math.min(...finite),
+    max: Math.max(...finite),
+  };
+}
+
+/** A number in 3 significant digits, for claims. */
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return "0";
+  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e4 ? String(Number(value.toPrecision(3))) : value.toExponential(2);
+}

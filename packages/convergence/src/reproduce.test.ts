@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { InputError } from "@sam-repro/runner";
+import { FIGURE_FILES, type ClaimResult } from "@sam-repro/figures";
+import { DATA_DIR_ENV_VAR, datasetsDir } from "./cifar-data.js";
+import { THEORY_FIGURES, registerDeepNetConvergenceFigure, reproduce } from "./reproduce.js";
+
+const realDataDir = datasetsDir();
+const haveData = existsSync(path.join(realDataDir, "cifar-10", "data_batch_1.bin.gz"));
+const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, data: process.env[DATA_DIR_ENV_VAR], quiet: process.env.SAM_REPRO_QUIET };
+let reports: string;
+
+beforeAll(() => {
+  reports = mkdtempSync(path.join(os.tmpdir(), "convergence-reports-"));
+  process.env.SAM_REPRO_REPORTS_DIR = reports;
+  process.env.SAM_REPRO_QUIET = "1";
+});
+afterAll(() => {
+  rmSync(reports, { recursive: true, force: true });
+  for (const [key, value] of [
+    ["SAM_REPRO_REPORTS_DIR", saved.reports],
+    [DATA_DIR_ENV_VAR, saved.data],
+    ["SAM_REPRO_QUIET", saved.quiet],
+  ] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+const claimsOf = (id: string) => JSON.parse(readFileSync(path.join(reports, id, "claims.json"), "utf8")) as ClaimResult[];
+
+describe("reproduce convergence --profile smoke", () => {
+  test("writes every theory figure; without CIFAR-10 the stochastic claims are 'not run', the quadratic ones hold", async () => {
+    process.env[DATA_DIR_ENV_VAR] = mkdtempSync(path.join(os.tmpdir(), "convergence-no-data-"));
+    await reproduce({ profile: "smoke" });
+    for (const figure of THEORY_FIGURES) {
+      for (const file of FIGURE_FILES) expect(existsSync(path.join(reports, figure.id, file))).toBe(true);
+      expect(existsSync(path.join(reports, figure.id, "checkpoint.json"))).toBe(false);
+    }
+    for (const id of ["usam-stability-quadratic", "sam-two-cycle"]) {
+      expect(claimsOf(id).map((claim) => claim.verdict)).toEqual(claimsOf(id).map(() => "holds"));
+    }
+    for (const id of ["stochastic-convergence-rate", "batch-size-floor"]) {
+      const claims = claimsOf(id);
+      expect(claims.length).toBeGreaterThan(0);
+      for (const claim of claims) {
+        expect(claim.verdict).toBe("not run");
+        expect(claim.details).toContain("not found");
+      }
+    }
+  });
+
+  (haveData ? test : test.skip)("with CIFAR-10 the stochastic figures run and report numbers", async () => {
+    process.env[DATA_DIR_ENV_VAR] = realDataDir;
+    await reproduce({ profile: "smoke", only: ["stochastic-convergence-rate", "batch-size-floor"] });
+    for (const id of ["stochastic-convergence-rate", "batch-size-floor"]) {
+      for (const claim of claimsOf(id)) {
+        expect(claim.verdict).not.toBe("not run");
+        expect(claim.ourValue).not.toBeNull();
+        expect(claim.profile).toBe("smoke");
+      }
+    }
+  });
+
+  test("--only with an unknown id is an InputError; a deep-net figure id cannot be registered twice", async () => {
+    await expect(reproduce({ profile: "smoke", only: ["no-such-figure"] })).rejects.toThrow(InputError);
+    expect(() => registerDeepNetConvergenceFigure({ id: "sam-two-cycle", run: async () => "" })).toThrow(/already registered/);
+  });
+});

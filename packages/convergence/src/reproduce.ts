@@ -1,0 +1,55 @@
+import { InputError, type Profile } from "@sam-repro/runner";
+import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
+import { TWO_CYCLE_ID, reproduceTwoCycle } from "./experiments/sam-two-cycle.js";
+import { RATE_ID, reproduceRate } from "./experiments/stochastic-convergence-rate.js";
+import { STABILITY_ID, reproduceStability } from "./experiments/usam-stability-quadratic.js";
+
+/** One figure of this package: its id (= experiments/<id>.json = reports/<id>/) and the function that writes it. */
+export interface FigureRunner {
+  id: string;
+  /** Runs the figure at a profile and returns the directory it wrote. */
+  run: (profile: Profile) => Promise<string>;
+}
+
+/** The theory checks of SPEC 2.4 / 5.A5 (issue 5 parts 1 and 2), in the order `reproduce` runs them. */
+export const THEORY_FIGURES: readonly FigureRunner[] = [
+  { id: STABILITY_ID, run: reproduceStability },
+  { id: TWO_CYCLE_ID, run: reproduceTwoCycle },
+  { id: RATE_ID, run: reproduceRate },
+  { id: FLOOR_ID, run: reproduceFloor },
+];
+
+/**
+ * Hook for issue 5 part 3, convergence in practice with deep networks (SPEC 3.8 candidate Fig. 11, SPEC 5.B5:
+ * training loss / error of ERM, SAM and m-SAM going to ~0). Empty until @sam-repro/deep-nets exists. The helper
+ * who does part 3 adds src/experiments/<figure-id>.ts here (importing @sam-repro/deep-nets, added to this
+ * package's dependencies and tsconfig references), lists its FigureRunner in this array and its id in the nx
+ * `reproduce` outputs; `reproduce` runs it after the theory figures. Code that loads this package first can also
+ * add one at run time with `registerDeepNetConvergenceFigure`. No stub figure is written meanwhile.
+ */
+export const DEEP_NET_CONVERGENCE_FIGURES: FigureRunner[] = [];
+
+/** Adds a deep-net convergence figure (issue 5 part 3) to this package's `reproduce`. */
+export function registerDeepNetConvergenceFigure(runner: FigureRunner): void {
+  if (allFigures().some((figure) => figure.id === runner.id)) throw new Error(`convergence: figure id "${runner.id}" is already registered`);
+  DEEP_NET_CONVERGENCE_FIGURES.push(runner);
+}
+
+/** Every figure `reproduce` knows: the theory checks, then any registered deep-net figures. */
+export function allFigures(): FigureRunner[] {
+  return [...THEORY_FIGURES, ...DEEP_NET_CONVERGENCE_FIGURES];
+}
+
+/** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5). */
+export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
+  const figures = allFigures();
+  const known = figures.map((figure) => figure.id);
+  const unknown = (options.only ?? []).filter((id) => !known.includes(id));
+  if (unknown.length) throw new InputError(`--only: unknown figure id(s) ${unknown.join(", ")}; allowed: ${known.join(", ")}`);
+  for (const figure of figures) {
+    if (options.only && !options.only.includes(figure.id)) continue;
+    const started = performance.now();
+    const directory = await figure.run(options.profile);
+    process.stderr.write(`${figure.id}: wrote ${directory} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  }
+}
