@@ -1,0 +1,351 @@
+import { z } from "zod";
+import { CURVES, DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { createProgress, loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { DiagNetTrainer, initialState, type DiagNetRun, type DiagNetState, type LossCurve } from "../diag-net.js";
+import type { RegressionProblem } from "../problem.js";
+import {
+  bandOverSeeds,
+  checkedClaim,
+  describeStatistics,
+  formatNumber,
+  gammaTimesDSchema,
+  perSeedText,
+  problemsForSeeds,
+  ratioStatistics,
+  remainingClaims,
+  writeExperimentFigure,
+  seedStatistics,
+  seedsSchema,
+  sparseProblemSchema,
+} from "./shared.js";
+
+export const FINETUNING_ID = "diag-net-finetuning";
+export const INTERPOLATION_ID = "diag-net-interpolation";
+
+/** SPEC 3.5 D5: ERM -> 1-SAM (large rho) and 1-SAM -> ERM, each phase `phaseIterations` steps at gamma = gammaTimesD / d. */
+const switchingSchema = z.strictObject({
+  problem: sparseProblemSchema,
+  seeds: seedsSchema,
+  alpha: z.number().positive(),
+  gammaTimesD: gammaTimesDSchema,
+  phaseIterations: z.number().int().min(1),
+  ermToSamRho: z.number().positive(),
+  samToErmRho: z.number().positive(),
+  recordEvery: z.number().int().min(1),
+});
+
+const finetuningSchema = switchingSchema.extend({
+  /** Extra ERM -> 1-SAM runs at these rho (context for the notebook's rho = 10: where the switch is stable on our data). */
+  ermToSamRhoSweep: z.array(z.number().positive()),
+  criteria: z.strictObject({
+    /** "Orders of magnitude": median ERM / (ERM -> 1-SAM) final test loss at least this (and > 1 on every seed). */
+    minMedianImprovement: z.number().positive(),
+    /** "About the level of 1-SAM from the start": median ratio within this band. */
+    oneSamLevelBand: z.tuple([z.number().positive(), z.number().positive()]),
+    /** "Keeps": final 1-SAM -> ERM test loss at most this factor times the loss at the switch, on every seed. */
+    keepFactor: z.number().positive(),
+  }),
+});
+
+const interpolationSchema = switchingSchema.extend({
+  /** a in linspace(from, to, points); a = 0 is ERM -> 1-SAM, a = 1 is ERM (SPEC 3.5 D6). */
+  interpolation: z.strictObject({ from: z.number(), to: z.number(), points: z.number().int().min(3), barrierPoints: z.number().int().min(3) }),
+  criteria: z.strictObject({
+    /** No barrier: max_{a in [0,1]} L(a) - max(L(0), L(1)) at most this fraction of the loss at initialization. */
+    barrierFractionOfInitialLoss: z.number().min(0),
+  }),
+});
+
+type SwitchingSettings = z.infer<typeof switchingSchema>;
+
+/** The six runs behind D5/D6 for one data seed: two phases from each of ERM and 1-SAM. */
+export interface SwitchingRuns {
+  ermPhase1: DiagNetRun;
+  ermContinued: DiagNetRun;
+  ermToOneSam: DiagNetRun;
+  oneSamPhase1: DiagNetRun;
+  oneSamContinued: DiagNetRun;
+  oneSamToErm: DiagNetRun;
+}
+
+/** Runs ERM and 1-SAM (rho = samToErmRho) for one phase, then continues each with itself and with the other method. */
+export function runSwitching(problem: RegressionProblem, settings: SwitchingSettings): SwitchingRuns {
+  const trainer = new DiagNetTrainer(problem);
+  const gamma = settings.gammaTimesD / problem.d;
+  const iterations = settings.phaseIterations;
+  const recordAt: number[] = [];
+  for (let step = 0; step <= iterations; step += settings.recordEvery) recordAt.push(step);
+  if (recordAt[recordAt.length - 1] !== iterations) recordAt.push(iterations);
+  const from = (run: DiagNetRun): DiagNetState => ({ u: run.u, v: run.v });
+  const options = { gamma, iterations, recordAt };
+  const ermPhase1 = trainer.run(initialState(problem.d, settings.alpha), { ...options, method: "gd" });
+  const oneSamPhase1 = trainer.run(initialState(problem.d, settings.alpha), { ...options, method: "1sam", rho: settings.samToErmRho });
+  return {
+    ermPhase1,
+    ermContinued: trainer.run(from(ermPhase1), { ...options, method: "gd" }),
+    ermToOneSam: trainer.run(from(ermPhase1), { ...options, method: "1sam", rho: settings.ermToSamRho }),
+    oneSamPhase1,
+    oneSamContinued: trainer.run(from(oneSamPhase1), { ...options, method: "1sam", rho: settings.samToErmRho }),
+    oneSamToErm: trainer.run(from(oneSamPhase1), { ...options, method: "gd" }),
+  };
+}
+
+/** Two phases as one curve, the second shifted by the first's length (its step 0 duplicates the switch point). */
+function joinCurves(first: DiagNetRun, second: DiagNetRun): LossCurve {
+  const skip = second.curve.step[0] === 0 ? 1 : 0;
+  return {
+    step: [...first.curve.step, ...second.curve.step.slice(skip).map((step) => step + first.steps)],
+    trainLoss: [...first.curve.trainLoss, ...second.curve.trainLoss.slice(skip)],
+    testLoss: [...first.curve.testLoss, ...second.curve.testLoss.slice(skip)],
+  };
+}
+
+function runAllSeeds(id: string, settings: SwitchingSettings): { problems: RegressionProblem[]; runs: SwitchingRuns[] } {
+  const problems = problemsForSeeds(settings.problem, settings.seeds);
+  const progress = createProgress(id, problems.length);
+  const runs = problems.map((problem, index) => {
+    const result = runSwitching(problem, settings);
+    progress.update(index + 1, { seed: settings.seeds[index]! });
+    return result;
+  });
+  progress.stop();
+  return { problems, runs };
+}
+
+const SWITCH_CURVES = {
+  erm: { ...CURVES.ermRed, label: "ERM" },
+  ermToOneSam: { ...CURVES.ermToSam, label: "ERM → 1-SAM" },
+  oneSam: { label: "1-SAM", color: PALETTE.blue, dash: DASHES.solid },
+  oneSamToErm: { ...CURVES.samToErm, label: "1-SAM → ERM" },
+} as const satisfies Record<string, Curve>;
+
+/** ERM -> 1-SAM and 1-SAM -> ERM in the diagonal net (SPEC 3.5 D5, 5.A3). */
+export async function reproduceFinetuning(profile: Profile): Promise<string> {
+  const config = loadExperiment(FINETUNING_ID, profile, finetuningSchema);
+  const settings = config.settings;
+  const started = performance.now();
+  const { problems, runs } = runAllSeeds(FINETUNING_ID, settings);
+  const sweep = settings.ermToSamRhoSweep.map((rho) => {
+    const finals = problems.map((problem, index) => {
+      const trainer = new DiagNetTrainer(problem);
+      const phase1 = runs[index]!.ermPhase1;
+      const run = trainer.run(
+        { u: phase1.u, v: phase1.v },
+        { method: "1sam", gamma: settings.gammaTimesD / problem.d, rho, iterations: settings.phaseIterations },
+      );
+      return finalOf(run);
+    });
+    return { rho, finals, improvement: ratioStatistics(runs.map((run) => run.ermContinued.testLoss), finals.map((final) => final.testLoss)) };
+  });
+  const joined = {
+    erm: runs.map((run) => joinCurves(run.ermPhase1, run.ermContinued)),
+    ermToOneSam: runs.map((run) => joinCurves(run.ermPhase1, run.ermToOneSam)),
+    oneSam: runs.map((run) => joinCurves(run.oneSamPhase1, run.oneSamContinued)),
+    oneSamToErm: runs.map((run) => joinCurves(run.oneSamPhase1, run.oneSamToErm)),
+  };
+  const claims = finetuningClaims(config, runs, sweep);
+  const divergedSwitches = runs.filter((run) => run.ermToOneSam.diverged).length;
+  const rows = (Object.keys(joined) as Array<keyof typeof joined>).flatMap((key) =>
+    (["test", "train"] as const).flatMap((kind) =>
+      bandOverSeeds(joined[key].map((curve) => ({ step: curve.step, values: kind === "test" ? curve.testLoss : curve.trainLoss }))).map(
+        (row) => ({ ...row, method: SWITCH_CURVES[key].label, panel: kind === "test" ? "Test loss" : "Train loss" }),
+      ),
+    ),
+  );
+  const scales = curveScales(Object.values(SWITCH_CURVES));
+  const spec = lineChart({
+    title:
+      "Diagonal linear network: switching between ERM and 1-SAM" +
+      (divergedSwitches ? ` (ERM → 1-SAM diverged on ${divergedSwitches}/${settings.seeds.length} seeds)` : ""),
+    subtitle: `α=${settings.alpha}, γ=${settings.gammaTimesD}/d, ρ: ERM → 1-SAM ${settings.ermToSamRho}, 1-SAM ${settings.samToErmRho}; median of ${settings.seeds.length} seeds, band min-max`,
+    data: rows,
+    x: { field: "step", title: "Iteration" },
+    y: { field: "median", title: "Loss", scale: "log" },
+    color: { field: "method", title: "Method", ...scales.color },
+    strokeDash: { field: "method", ...scales.strokeDash },
+    band: { lower: "lower", upper: "upper" },
+    facet: { field: "panel", columns: 2, independentY: true },
+    ruleX: settings.phaseIterations,
+  });
+  return writeExperimentFigure(config, started, {
+    setup: settings,
+    scaledDown: profile === "smoke" ? `${settings.phaseIterations} steps per phase instead of 10,001 (smoke test).` : undefined,
+    data: {
+      seeds: settings.seeds,
+      final: runs.map((run, index) => ({
+        seed: settings.seeds[index],
+        atSwitch: { erm: finalOf(run.ermPhase1), oneSam: finalOf(run.oneSamPhase1) },
+        erm: finalOf(run.ermContinued),
+        ermToOneSam: finalOf(run.ermToOneSam),
+        oneSam: finalOf(run.oneSamContinued),
+        oneSamToErm: finalOf(run.oneSamToErm),
+      })),
+      curves: Object.fromEntries(
+        (Object.keys(joined) as Array<keyof typeof joined>).map((key) => [
+          SWITCH_CURVES[key].label,
+          joined[key].map((curve, index) => ({ seed: settings.seeds[index], ...curve })),
+        ]),
+      ),
+      ermToSamRhoSweep: sweep,
+      rows,
+    },
+    spec,
+    claims,
+  });
+}
+
+function finalOf(run: DiagNetRun) {
+  return { trainLoss: run.trainLoss, testLoss: run.testLoss, diverged: run.diverged, steps: run.steps };
+}
+
+function finetuningClaims(
+  config: ExperimentConfig<z.infer<typeof finetuningSchema>>,
+  runs: SwitchingRuns[],
+  sweep: Array<{ rho: number; finals: Array<{ diverged: boolean }>; improvement: ReturnType<typeof ratioStatistics> }>,
+): ClaimResult[] {
+  const { criteria } = config.settings;
+  const seeds = config.settings.seeds;
+  const test = (pick: (run: SwitchingRuns) => DiagNetRun) => runs.map((run) => pick(run).testLoss);
+  const improvement = ratioStatistics(test((run) => run.ermContinued), test((run) => run.ermToOneSam));
+  const level = ratioStatistics(test((run) => run.ermToOneSam), test((run) => run.oneSamContinued));
+  const keep = ratioStatistics(test((run) => run.oneSamToErm), test((run) => run.oneSamPhase1));
+  const keepVsErm = ratioStatistics(test((run) => run.ermContinued), test((run) => run.oneSamToErm));
+  const divergedSwitches = runs.filter((run) => run.ermToOneSam.diverged).length;
+  const divergedNote = divergedSwitches ? `ERM → 1-SAM diverged (NaN/Inf) on ${divergedSwitches} of ${seeds.length} seeds, counted as infinite loss; ` : "";
+  const claims = [
+    checkedClaim(
+      config,
+      "erm-to-1sam-improves",
+      `${divergedNote}continued ERM / ERM → 1-SAM final test loss: ${describeStatistics(improvement, "x")}`,
+      improvement.min > 1 && improvement.median >= criteria.minMedianImprovement,
+      `Criterion: ratio > 1 on every seed and median >= ${criteria.minMedianImprovement} ("orders of magnitude"); a diverged run counts as an infinite loss. ` +
+        `ERM ${perSeedText(seeds, test((run) => run.ermContinued))}; ERM → 1-SAM ${perSeedText(seeds, test((run) => run.ermToOneSam))}. ` +
+        `Other rho for the switch (context): ${sweep
+          .map((entry) => `rho ${entry.rho}: ${describeStatistics(entry.improvement, "x")}, diverged on ${entry.finals.filter((final) => final.diverged).length}`)
+          .join("; ")}.`,
+    ),
+    checkedClaim(
+      config,
+      "erm-to-1sam-reaches-1sam-level",
+      `${divergedNote}ERM → 1-SAM / 1-SAM-from-start final test loss: ${describeStatistics(level, "x")}`,
+      level.median >= criteria.oneSamLevelBand[0] && level.median <= criteria.oneSamLevelBand[1],
+      `Criterion: median ratio within [${criteria.oneSamLevelBand.join(", ")}]. 1-SAM from the start (rho = ${config.settings.samToErmRho}, two phases): ` +
+        `${perSeedText(seeds, test((run) => run.oneSamContinued))}.`,
+    ),
+    checkedClaim(
+      config,
+      "1sam-to-erm-keeps",
+      `1-SAM → ERM final / at-switch test loss: ${describeStatistics(keep, "x")}; continued ERM / 1-SAM → ERM: ${describeStatistics(keepVsErm, "x")}`,
+      keep.max <= criteria.keepFactor && keepVsErm.min > 1,
+      `Criterion: final test loss at most ${criteria.keepFactor}x the loss at the switch on every seed, and below continued ERM on every seed.`,
+    ),
+  ];
+  return [...claims, ...remainingClaims(config, claims, "not checked by this figure's code")];
+}
+
+/** theta(a) = (1 - a) theta_0 + a theta_1 in (u, v) space. */
+export function interpolateState(start: DiagNetState, end: DiagNetState, a: number): DiagNetState {
+  return {
+    u: start.u.map((value, j) => (1 - a) * value + a * end.u[j]!),
+    v: start.v.map((value, j) => (1 - a) * value + a * end.v[j]!),
+  };
+}
+
+/** Evenly spaced points from `from` to `to` inclusive (numpy linspace). */
+export function linspace(from: number, to: number, points: number): number[] {
+  return Array.from({ length: points }, (_, index) => from + ((to - from) * index) / (points - 1));
+}
+
+/** Loss along the line from ERM -> 1-SAM (a = 0) to ERM (a = 1) in (u, v) (SPEC 3.5 D6, 5.A3). */
+export async function reproduceInterpolation(profile: Profile): Promise<string> {
+  const config = loadExperiment(INTERPOLATION_ID, profile, interpolationSchema);
+  const settings = config.settings;
+  const started = performance.now();
+  const { problems, runs } = runAllSeeds(INTERPOLATION_ID, settings);
+  const grid = linspace(settings.interpolation.from, settings.interpolation.to, settings.interpolation.points);
+  const barrierGrid = linspace(0, 1, settings.interpolation.barrierPoints);
+  const perSeed = problems.map((problem, index) => {
+    const trainer = new DiagNetTrainer(problem);
+    const start = runs[index]!.ermToOneSam;
+    const end = runs[index]!.ermContinued;
+    const along = grid.map((a) => {
+      const state = interpolateState(start, end, a);
+      return { a, trainLoss: trainer.trainLoss(state), testLoss: trainer.testLoss(state) };
+    });
+    const inside = barrierGrid.map((a) => trainer.trainLoss(interpolateState(start, end, a)));
+    const endpoints = Math.max(inside[0]!, inside[inside.length - 1]!);
+    const initialLoss = trainer.trainLoss(initialState(problem.d, settings.alpha));
+    return {
+      seed: settings.seeds[index]!,
+      along,
+      maxInside: Math.max(...inside),
+      endpoints,
+      barrier: Math.max(...inside) - endpoints,
+      initialLoss,
+      testAt0: start.testLoss,
+      testAt1: end.testLoss,
+    };
+  });
+  const barrierFractions = seedStatistics(perSeed.map((seed) => seed.barrier / seed.initialLoss));
+  const tolerance = settings.criteria.barrierFractionOfInitialLoss;
+  const claims: ClaimResult[] = [
+    checkedClaim(
+      config,
+      "no-train-loss-barrier",
+      `max train loss on [0, 1] minus the larger endpoint, as a fraction of the initial loss: ${describeStatistics(barrierFractions)}`,
+      barrierFractions.max <= tolerance,
+      `Criterion: at most ${tolerance} of the loss at initialization on every seed (${settings.interpolation.barrierPoints} points on [0, 1]). ` +
+        perSeed
+          .map((seed) => `seed ${seed.seed}: max on [0,1] ${formatNumber(seed.maxInside)}, endpoints ${formatNumber(seed.endpoints)}, initial ${formatNumber(seed.initialLoss)}`)
+          .join("; ") +
+        ".",
+    ),
+  ];
+  claims.push(...remainingClaims(config, claims, "not checked by this figure's code"));
+
+  const rows = (["test", "train"] as const).flatMap((kind) =>
+    bandOverSeeds(perSeed.map((seed) => ({ step: seed.along.map((point) => point.a), values: seed.along.map((point) => (kind === "test" ? point.testLoss : point.trainLoss)) }))).map(
+      (row) => ({ a: row.step, median: row.median, lower: row.lower, upper: row.upper, loss: kind === "test" ? "Test loss" : "Train loss" }),
+    ),
+  );
+  const lossCurves: Curve[] = [
+    { label: "Test loss", color: PALETTE.blue, dash: DASHES.solid },
+    { label: "Train loss", color: PALETTE.blue, dash: DASHES.dashed },
+  ];
+  const scales = curveScales(lossCurves);
+  const spec = lineChart({
+    title: "Diagonal linear network: loss between ERM → 1-SAM (a = 0) and ERM (a = 1)",
+    subtitle: `theta(a) = (1 - a) theta_ERM→1-SAM + a theta_ERM in (u, v); median over ${settings.seeds.length} seeds, band: min-max`,
+    data: rows,
+    x: { field: "a", title: "Interpolation between model weights" },
+    y: { field: "median", title: "Squared loss", scale: "log" },
+    color: { field: "loss", title: "Loss", ...scales.color },
+    strokeDash: { field: "loss", ...scales.strokeDash },
+    band: { lower: "lower", upper: "upper" },
+  });
+  addEndpointMarks(spec, rows);
+  return writeExperimentFigure(config, started, {
+    setup: settings,
+    scaledDown: profile === "smoke" ? `${settings.phaseIterations} steps per phase instead of 10,001 (smoke test).` : undefined,
+    data: { seeds: settings.seeds, perSeed, barrierFractions, rows },
+    spec,
+    claims,
+  });
+}
+
+/** Marks the two endpoints' test losses (star: ERM → 1-SAM at a = 0, dot: ERM at a = 1), as the notebook does. */
+function addEndpointMarks(spec: Record<string, unknown>, rows: Array<{ a: number; median: number; loss: string }>): void {
+  const marks = rows
+    .filter((row) => row.loss === "Test loss" && (Math.abs(row.a) < 1e-9 || Math.abs(row.a - 1) < 1e-9))
+    .map((row) => ({ a: row.a, median: row.median, endpoint: Math.abs(row.a) < 1e-9 ? "ERM → 1-SAM (a = 0)" : "ERM (a = 1)", source: "endpoint" }));
+  (spec.data as { values: unknown[] }).values.push(...marks);
+  (spec.layer as Array<Record<string, unknown>>).push({
+    transform: [{ filter: "datum.source === 'endpoint'" }],
+    mark: { type: "point", filled: true, size: 110, color: PALETTE.red },
+    encoding: {
+      x: { field: "a", type: "quantitative" },
+      y: { field: "median", type: "quantitative", scale: { type: "log" } },
+      shape: { field: "endpoint", type: "nominal", title: "Test loss at", scale: { domain: ["ERM → 1-SAM (a = 0)", "ERM (a = 1)"], range: ["diamond", "circle"] } },
+    },
+  });
+}

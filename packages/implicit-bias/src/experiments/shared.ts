@@ -1,0 +1,180 @@
+import { z } from "zod";
+import { writeFigure, type ClaimResult } from "@sam-repro/figures";
+import { InputError, type ClaimSpec, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { generateSparseRegression, type RegressionProblem } from "../problem.js";
+
+/** Settings shared by the diagonal-net experiments: the sparse regression problem of SPEC 2.1 and the data seeds. */
+export const sparseProblemSchema = z.strictObject({
+  n: z.number().int().min(1),
+  d: z.number().int().min(1),
+  r: z.number().int().min(1),
+  nTest: z.number().int().min(1),
+});
+
+/** At least 5 data seeds per claim (the brief), distinct non-negative integers. */
+export const seedsSchema = z
+  .array(z.number().int().min(0))
+  .min(1)
+  .refine((seeds) => new Set(seeds).size === seeds.length, "seeds must be distinct");
+
+/** gamma given as a multiple of 1/d, as the notebook writes its step sizes (5/d, 10/d, 15/d, 1/d). */
+export const gammaTimesDSchema = z.number().positive();
+
+export type SparseProblemSettings = z.infer<typeof sparseProblemSchema>;
+
+/** One generated problem per data seed. */
+export function problemsForSeeds(problem: SparseProblemSettings, seeds: readonly number[]): RegressionProblem[] {
+  return seeds.map((seed) => generateSparseRegression({ ...problem, seed }));
+}
+
+export interface SeedStatistics {
+  perSeed: number[];
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Median of finite-or-infinite values (NaN counts as +Infinity: a diverged run ranks worst). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = values.map((value) => (Number.isNaN(value) ? Number.POSITIVE_INFINITY : value)).sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Per-seed values with their median and range (the spread across seeds that every claim reports). */
+export function seedStatistics(values: readonly number[]): SeedStatistics {
+  const ranked = values.map((value) => (Number.isNaN(value) ? Number.POSITIVE_INFINITY : value));
+  return { perSeed: [...values], median: median(values), min: Math.min(...ranked), max: Math.max(...ranked) };
+}
+
+/**
+ * Element-wise ratios numerator[i] / denominator[i] of losses with their statistics. A diverged run's loss
+ * (NaN) counts as +Infinity: a finite loss over a diverged one gives 0, a diverged one over a finite one +Infinity.
+ */
+export function ratioStatistics(numerators: readonly number[], denominators: readonly number[]): SeedStatistics {
+  const asLoss = (value: number) => (Number.isNaN(value) ? Number.POSITIVE_INFINITY : value);
+  return seedStatistics(numerators.map((value, index) => asLoss(value) / asLoss(denominators[index]!)));
+}
+
+/** "median 7.3 (range 4.1-9.8 over 5 seeds)". */
+export function describeStatistics(stats: SeedStatistics, unit = ""): string {
+  return `median ${formatNumber(stats.median)}${unit} (range ${formatNumber(stats.min)}${unit} to ${formatNumber(stats.max)}${unit} over ${stats.perSeed.length} seeds)`;
+}
+
+/** Three significant digits, exponent notation for small or large magnitudes. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && (Math.abs(value) < 1e-2 || Math.abs(value) >= 1e4)) return value.toExponential(2);
+  return Number(value.toPrecision(3)).toString();
+}
+
+/** The claim spec of `config` with this id; the config must declare every claim the code checks. */
+export function claimSpec(config: ExperimentConfig<unknown>, id: string): ClaimSpec {
+  const spec = config.claims.find((claim) => claim.id === id);
+  if (!spec) {
+    throw new InputError(`${config.file}: claims: no claim with id "${id}" (declared: ${config.claims.map((claim) => claim.id).join(", ")})`);
+  }
+  return spec;
+}
+
+/** A checked claim: `holds` decides the verdict; `details` says how (criterion, seeds, per-seed values). */
+export function checkedClaim(
+  config: ExperimentConfig<unknown>,
+  id: string,
+  ourValue: string | number | null,
+  holds: boolean,
+  details: string,
+): ClaimResult {
+  const spec = claimSpec(config, id);
+  return {
+    id: spec.id,
+    statement: spec.statement,
+    paperValue: spec.paperValue,
+    ourValue,
+    verdict: holds ? "holds" : "does not hold",
+    profile: config.profile,
+    details,
+  };
+}
+
+/** Every claim of `config` that the code did not check, as "not run" (so none goes missing from the report). */
+export function remainingClaims(config: ExperimentConfig<unknown>, checked: readonly ClaimResult[], reason: string): ClaimResult[] {
+  const done = new Set(checked.map((claim) => claim.id));
+  return config.claims
+    .filter((claim) => !done.has(claim.id))
+    .map((claim) => ({ ...claim, ourValue: null, verdict: "not run" as const, profile: config.profile, details: reason }));
+}
+
+/** Per-seed values as "seed 0: 1.2e-3, seed 1: ...". */
+export function perSeedText(seeds: readonly number[], values: readonly number[], unit = ""): string {
+  return seeds.map((seed, index) => `seed ${seed}: ${formatNumber(values[index]!)}${unit}`).join(", ");
+}
+
+/** Seconds since `start` (a performance.now() value). */
+export function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/** The profile's common setup fields, so every figure's meta says what ran. */
+export function describeProfile(profile: Profile, settings: unknown): Record<string, unknown> {
+  return { profile, ...(settings as Record<string, unknown>) };
+}
+
+/** A curve row: the median over seeds and the range, at one step. */
+export interface BandRow {
+  step: number;
+  median: number;
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Median and range over seeds of curves recorded at the same steps; a step that some seed did not reach
+ * (it diverged earlier) is left out. Non-finite values stay out of the range.
+ */
+export function bandOverSeeds(curves: ReadonlyArray<{ step: readonly number[]; values: readonly number[] }>): BandRow[] {
+  const byStep = new Map<number, number[]>();
+  for (const curve of curves) {
+    curve.step.forEach((step, index) => {
+      const list = byStep.get(step) ?? [];
+      list.push(curve.values[index]!);
+      byStep.set(step, list);
+    });
+  }
+  const rows: BandRow[] = [];
+  for (const [step, values] of [...byStep.entries()].sort((a, b) => a[0] - b[0])) {
+    if (values.length !== curves.length) continue;
+    const finite = values.filter(Number.isFinite);
+    rows.push({
+      step,
+      median: median(values),
+      lower: finite.length ? Math.min(...finite) : Number.NaN,
+      upper: finite.length ? Math.max(...finite) : Number.NaN,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Writes one figure of this package through `writeFigure`: id, title, paper figure and profile from the
+ * config, the profile's settings as the setup (unless given), and the wall time since `started`.
+ */
+export function writeExperimentFigure(
+  config: ExperimentConfig<unknown>,
+  started: number,
+  parts: { data: unknown; spec: Record<string, unknown>; claims: ClaimResult[]; scaledDown?: string | undefined; setup?: Record<string, unknown> },
+): Promise<string> {
+  return writeFigure({
+    id: config.id,
+    title: config.title,
+    paperFigure: config.paperFigure,
+    profile: config.profile,
+    setup: parts.setup ?? (config.settings as Record<string, unknown>),
+    ...(parts.scaledDown ? { scaledDown: parts.scaledDown } : {}),
+    data: parts.data,
+    spec: parts.spec,
+    claims: parts.claims,
+    wallSeconds: secondsSince(started),
+  });
+}
