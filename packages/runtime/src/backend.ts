@@ -3,18 +3,23 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
+import { NATIVE_BACKEND_NAME as NATIVE_BACKEND } from "./native/native-backend.js";
+import { registerNativeBackend, type NativeAddonInfo } from "./native/register.js";
 
 const require = createRequire(import.meta.url);
 
-/** The compute backends sam-repro knows, in the order `auto` tries them. */
-export const BACKEND_CHOICES = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+/**
+ * The compute backends sam-repro knows, in the order `auto` tries them. "native" is tfjs's cpu
+ * backend with the heavy kernels in this package's compiled addon (packages/runtime/native).
+ */
+export const BACKEND_CHOICES = ["auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** Environment variable that overrides the backend choice (same values as `--backend`). */
 export const BACKEND_ENV_VAR = "SAM_REPRO_BACKEND";
 
 export interface BackendInfo {
-  /** tfjs backend name that is active: "tensorflow", "wasm" or "cpu". */
+  /** tfjs backend name that is active: "tensorflow", "native", "wasm" or "cpu". */
   backend: string;
   /** What was asked for (flag, environment variable or "auto"). */
   requested: BackendChoice;
@@ -28,6 +33,8 @@ export interface BackendInfo {
   tfjsNodeFound: boolean;
   /** Why better backends were skipped, for the printed summary. */
   notes: string[];
+  /** The native addon when the "native" backend is active (vector width, threads, where it was loaded from). */
+  nativeAddon?: NativeAddonInfo;
 }
 
 let active: BackendInfo | null = null;
@@ -67,7 +74,9 @@ async function activate(name: string): Promise<boolean> {
 }
 
 /**
- * Selects and initialises the compute backend: tfjs-node-gpu, else tfjs-node, else wasm (SIMD), else cpu.
+ * Selects and initialises the compute backend: tfjs-node-gpu, else tfjs-node, else "native" (tfjs's cpu
+ * backend with this package's compiled kernels, when `npm run build:native` built them), else wasm
+ * (SIMD, with the gradient kernels it lacks), else cpu.
  * `choice` (or the SAM_REPRO_BACKEND environment variable) forces one; a forced backend that cannot
  * start is an error rather than a silent fallback. Idempotent: later calls return the active backend.
  */
@@ -100,6 +109,14 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
       nativePackage = "@tensorflow/tfjs-node";
     } else notes.push(`@tensorflow/tfjs-node not usable: ${cpuNative.reason}`);
   }
+  let nativeAddon: NativeAddonInfo | undefined;
+  if (!backend && (requested === "auto" || requested === "native")) {
+    const native = registerNativeBackend();
+    if (native.ok && (await activate(NATIVE_BACKEND))) {
+      backend = NATIVE_BACKEND;
+      nativeAddon = native.info;
+    } else notes.push(native.ok ? "native backend failed to initialise" : native.reason);
+  }
   if (!backend && (requested === "auto" || requested === "wasm")) {
     setWasmPaths(wasmDistDirectory());
     registerWasmGradientKernels();
@@ -121,6 +138,7 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
     tfjsNodeGpuFound,
     tfjsNodeFound,
     notes,
+    ...(nativeAddon ? { nativeAddon } : {}),
   };
   return active;
 }
@@ -132,6 +150,7 @@ function matches(requested: BackendChoice, info: BackendInfo): boolean {
 }
 
 function backendThreads(backend: string): number {
+  if (backend === NATIVE_BACKEND) return registerNativeBackend().info?.threads ?? 1;
   if (backend === "wasm") {
     const wasm = tf.backend() as unknown as { getThreadsCount?: () => number };
     return wasm.getThreadsCount?.() ?? 1;
@@ -148,5 +167,6 @@ export function activeBackend(): BackendInfo | null {
 /** One line that every runner prints so a result can be traced to the backend that made it. */
 export function describeBackend(info: BackendInfo): string {
   const native = info.nativePackage ? ` via ${info.nativePackage}` : "";
-  return `backend: ${info.backend}${native} (tfjs ${info.tfjsVersion}, ${info.threads} thread${info.threads === 1 ? "" : "s"}, requested ${info.requested})`;
+  const addon = info.nativeAddon ? `, addon ${info.nativeAddon.simd}` : "";
+  return `backend: ${info.backend}${native} (tfjs ${info.tfjsVersion}${addon}, ${info.threads} thread${info.threads === 1 ? "" : "s"}, requested ${info.requested})`;
 }

@@ -9,4 +9,6 @@ export {
   type BackendInfo,
 } from "./backend.js";
 export { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
+export { NATIVE_ADDON_PATH, THREADS_ENV_VAR, loadNativeKernels } from "./native/addon.js";
+export { POOL_ENV_VAR, type NativeAddonInfo } from "./native/register.js";
 export { SeededRandom } from "./random.js";

@@ -1,0 +1,432 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "parallel.h"
+#include "simd.h"
+
+namespace samnative {
+namespace {
+
+// Register tiles: MR output rows x NV vectors of output columns (see gemm_tile and filter_tile).
+#if defined(__AVX512F__)
+constexpr int kRowsOneVector = 12;
+constexpr int kRowsTwoVectors = 12;
+constexpr int kFilterRowsOneVector = 16;
+constexpr int kFilterRowsTwoVectors = 12;
+#else
+constexpr int kRowsOneVector = 8;
+constexpr int kRowsTwoVectors = 6;
+constexpr int kFilterRowsOneVector = 12;
+constexpr int kFilterRowsTwoVectors = 6;
+#endif
+
+// Packed right-hand panels are kept near this size so that they stay in the L2 cache while a range
+// of row tiles streams past them.
+constexpr int64_t kPanelBytes = 128 * 1024;
+
+// Independent partial sums of the filter gradient (enough to balance two to four threads).
+constexpr int kFilterGroups = 4;
+
+/** Grow-only scratch memory reused across calls (kernels run one at a time, from one JavaScript thread). */
+float* scratch(int slot, size_t floats) {
+  static std::vector<float> buffers[4];
+  if (buffers[slot].size() < floats) buffers[slot].resize(floats);
+  return buffers[slot].data();
+}
+
+/** A [batch, height, width, channels] tensor with zero borders added (or the input itself when none are needed). */
+struct Padded {
+  const float* data;
+  int height, width;
+};
+
+Padded pad_nhwc(const float* x, int batch, int height, int width, int channels, int top, int bottom, int left,
+                int right, int slot) {
+  if (top == 0 && bottom == 0 && left == 0 && right == 0) return {x, height, width};
+  const int ph = height + top + bottom, pw = width + left + right;
+  float* out = scratch(slot, (size_t)batch * ph * pw * channels);
+  parallel_for((int64_t)batch * ph, 16, [&](int64_t begin, int64_t end, int) {
+    for (int64_t row = begin; row < end; row++) {
+      const int n = (int)(row / ph), h = (int)(row % ph) - top;
+      float* dst = out + row * pw * channels;
+      if (h < 0 || h >= height) {
+        std::fill(dst, dst + (int64_t)pw * channels, 0.0f);
+        continue;
+      }
+      std::fill(dst, dst + (int64_t)left * channels, 0.0f);
+      const float* src = x + ((int64_t)n * height + h) * width * channels;
+      std::copy(src, src + (int64_t)width * channels, dst + (int64_t)left * channels);
+      std::fill(dst + (int64_t)(left + width) * channels, dst + (int64_t)pw * channels, 0.0f);
+    }
+  });
+  return {out, ph, pw};
+}
+
+/**
+ * out[r][0..NV*L) (+)= sum_s sum_k a_rows[s][r][k] * b[s*seglen + k][0..NV*L): one register tile of an
+ * indirect matrix product, where every row brings its own pointer for every segment (a filter row).
+ */
+template <int MR, int NV>
+void gemm_tile(const float* const* a_rows, int segments, int seglen, const float* b, float* const* out_rows,
+               int64_t out_offset, bool accumulate) {
+  vfloat acc[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = accumulate ? vload(out_rows[r] + out_offset + v * kLanes) : vfloat{};
+  for (int s = 0; s < segments; s++) {
+    const float* rows[MR];
+    for (int r = 0; r < MR; r++) rows[r] = a_rows[s * MR + r];
+    const float* bs = b + (int64_t)s * seglen * NV * kLanes;
+    for (int k = 0; k < seglen; k++) {
+      vfloat bv[NV];
+      for (int v = 0; v < NV; v++) bv[v] = vload(bs + (int64_t)k * NV * kLanes + v * kLanes);
+      for (int r = 0; r < MR; r++) {
+        const float a = rows[r][k];
+        for (int v = 0; v < NV; v++) acc[r][v] += a * bv[v];
+      }
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) vstore(out_rows[r] + out_offset + v * kLanes, acc[r][v]);
+}
+
+/**
+ * An indirect product's rows: for output rows m0.. m0+count-1 (count <= MR), the address of each
+ * row's first input element (segment s of row r starts at base[r] + segment_offsets[s]) and of its output.
+ */
+struct ForwardRows {
+  const float* x;  // padded input
+  float* y;
+  int out_height, out_width, out_channels, in_channels, padded_height, padded_width, stride_height, stride_width;
+  void fill(int64_t m0, int count, const float** bases, float** outs) const {
+    const int64_t pixels = (int64_t)out_height * out_width;
+    int n = (int)(m0 / pixels), rem = (int)(m0 % pixels), oh = rem / out_width, ow = rem % out_width;
+    for (int r = 0; r < count; r++) {
+      bases[r] = x + (((int64_t)n * padded_height + oh * stride_height) * padded_width + ow * stride_width) * in_channels;
+      outs[r] = y + (m0 + r) * out_channels;
+      if (++ow == out_width) {
+        ow = 0;
+        if (++oh == out_height) oh = 0, n++;
+      }
+    }
+  }
+};
+
+// The input pixels whose (index + pad) has one residue modulo the stride receive gradient from one
+// fixed subset of filter taps: each such class is a dense product with no wasted (zero) taps. Row r of
+// a class starts at the padded dy pixel of the class's last tap (the top-left of its dy window).
+struct BackpropInputRows {
+  const float* dy;  // padded
+  float* dx;
+  int dy_height, dy_width, out_channels;  // padded dy
+  int in_height, in_width, in_channels;
+  int stride_height, stride_width;
+  int first_h, first_w, count_h, count_w;  // the class's dx pixels: first + i * stride
+  int window_top, window_left;             // padded dy coordinates of class pixel (0, 0)'s window corner
+  void fill(int64_t m0, int count, const float** bases, float** outs) const {
+    const int64_t per_image = (int64_t)count_h * count_w;
+    int n = (int)(m0 / per_image), rem = (int)(m0 % per_image), i = rem / count_w, j = rem % count_w;
+    for (int r = 0; r < count; r++) {
+      const int ih = first_h + i * stride_height, iw = first_w + j * stride_width;
+      outs[r] = dx + (((int64_t)n * in_height + ih) * in_width + iw) * in_channels;
+      bases[r] = dy + (((int64_t)n * dy_height + window_top + i) * dy_width + window_left + j) * out_channels;
+      if (++j == count_w) {
+        j = 0;
+        if (++i == count_h) i = 0, n++;
+      }
+    }
+  }
+};
+
+/**
+ * out_rows(m)[0..columns) = sum_s sum_k (base(m) + segment_offsets[s])[k] * b[s][k][columns] for m in
+ * [0, rows). `b` is [segments][seglen][columns] (row-major); it is packed into NR-wide column panels.
+ */
+template <int MR, int NV, typename Rows>
+void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const float* b,
+                   const Rows& source) {
+  constexpr int NR = NV * kLanes;
+  const int blocks = (columns + NR - 1) / NR;
+  const int64_t depth = (int64_t)segments * seglen;
+  float* packed = scratch(1, (size_t)blocks * depth * NR);
+  parallel_for(blocks * depth, 256, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; i++) {
+      const int64_t block = i / depth, k = i % depth;
+      const int c0 = (int)block * NR, width = std::min(NR, columns - c0);
+      float* dst = packed + (block * depth + k) * NR;
+      std::copy(b + k * columns + c0, b + k * columns + c0 + width, dst);
+      std::fill(dst + width, dst + NR, 0.0f);
+    }
+  });
+  const int64_t panel_segments = std::max<int64_t>(1, std::min<int64_t>(segments, kPanelBytes / ((int64_t)seglen * NR * 4 + 1)));
+  const int64_t tiles = (rows + MR - 1) / MR;
+  const int64_t tiles_per_item = std::max<int64_t>(1, 192 / MR);
+
+  parallel_for(tiles, tiles_per_item, [&](int64_t range_begin, int64_t range_end, int) {
+    std::vector<const float*> a_rows((size_t)tiles_per_item * segments * MR);
+    std::vector<float*> out_rows((size_t)tiles_per_item * MR);
+    const float* bases[MR];
+    float scratch_tile[MR * NR];
+    float* scratch_rows[MR];
+    for (int r = 0; r < MR; r++) scratch_rows[r] = scratch_tile + r * NR;
+    for (int64_t tile_begin = range_begin; tile_begin < range_end; tile_begin += tiles_per_item) {
+      const int64_t count = std::min(tiles_per_item, range_end - tile_begin);
+      for (int64_t t = 0; t < count; t++) {
+        const int64_t m0 = (tile_begin + t) * MR;
+        const int valid = (int)std::min<int64_t>(MR, rows - m0);
+        source.fill(m0, valid, bases, out_rows.data() + t * MR);
+        for (int r = valid; r < MR; r++) {  // tail rows repeat the last row; their results are dropped
+          bases[r] = bases[valid - 1];
+          out_rows[t * MR + r] = nullptr;
+        }
+        for (int s = 0; s < segments; s++)
+          for (int r = 0; r < MR; r++) a_rows[(t * segments + s) * MR + r] = bases[r] + segment_offsets[s];
+      }
+      for (int block = 0; block < blocks; block++) {
+        const int c0 = block * NR, width = std::min(NR, columns - c0);
+        for (int64_t s0 = 0; s0 < segments; s0 += panel_segments) {
+          const int group = (int)std::min<int64_t>(panel_segments, segments - s0);
+          const float* panel = packed + (block * depth + s0 * seglen) * NR;
+          const bool accumulate = s0 > 0;
+          for (int64_t t = 0; t < count; t++) {
+            const float* const* tile_a = a_rows.data() + (t * segments + s0) * MR;
+            float* const* tile_out = out_rows.data() + t * MR;
+            const bool full_rows = (tile_begin + t + 1) * MR <= rows;
+            if (full_rows && width == NR) {
+              gemm_tile<MR, NV>(tile_a, group, seglen, panel, tile_out, c0, accumulate);
+            } else {
+              gemm_tile<MR, NV>(tile_a, group, seglen, panel, scratch_rows, 0, false);
+              for (int r = 0; r < MR; r++) {
+                float* out = tile_out[r];
+                if (!out) continue;
+                for (int c = 0; c < width; c++)
+                  out[c0 + c] = accumulate ? out[c0 + c] + scratch_tile[r * NR + c] : scratch_tile[r * NR + c];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <typename Rows>
+void run_indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const float* b,
+                       const Rows& source) {
+  // One vector of columns when that wastes less of the last panel (e.g. 16 or 48 channels).
+  if (columns % (2 * kLanes) == 0 || columns > 4 * kLanes)
+    indirect_gemm<kRowsTwoVectors, 2>(rows, segments, seglen, segment_offsets, columns, b, source);
+  else
+    indirect_gemm<kRowsOneVector, 1>(rows, segments, seglen, segment_offsets, columns, b, source);
+}
+
+/** dw[r][v] += sum_m (bases[m] + offset)[r] * dy[m][v]: one register tile of the filter gradient. */
+template <int MR, int NV>
+void filter_tile(const float* const* bases, int64_t offset, int64_t count, const float* dy, int64_t dy_stride, float* dw,
+                 int64_t dw_stride) {
+  vfloat acc[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
+  for (int64_t m = 0; m < count; m++) {
+    const float* xr = bases[m] + offset;
+    const float* d = dy + m * dy_stride;
+    vfloat dv[NV];
+    for (int v = 0; v < NV; v++) dv[v] = vload(d + v * kLanes);
+    for (int r = 0; r < MR; r++) {
+      const float a = xr[r];
+      for (int v = 0; v < NV; v++) acc[r][v] += a * dv[v];
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) vstore(dw + r * dw_stride + v * kLanes, vload(dw + r * dw_stride + v * kLanes) + acc[r][v]);
+}
+
+using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, const float*, int64_t, float*, int64_t);
+
+template <int NV, int... R>
+constexpr std::array<FilterTileFn, sizeof...(R)> filter_tiles(std::integer_sequence<int, R...>) {
+  return {&filter_tile<R + 1, NV>...};
+}
+
+/** Bottom/right zero padding so that every window of the forward pass lies inside the padded input. */
+int far_pad(int out, int stride, int filter, int dilation, int size, int near) {
+  return std::max(0, (out - 1) * stride + (filter - 1) * dilation + 1 - size - near);
+}
+
+template <int MR, int NV>
+void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape& s) {
+  constexpr int NR = NV * kLanes;
+  static constexpr auto tiles = filter_tiles<NV>(std::make_integer_sequence<int, MR>{});
+  const int ci = s.in_channels, co = s.out_channels;
+  const int co_padded = (co + NR - 1) / NR * NR;
+  const bool copy_dy = co_padded != co;
+  const Padded xp = pad_nhwc(x, s.batch, s.in_height, s.in_width, ci, s.pad_top,
+                             far_pad(s.out_height, s.stride_height, s.filter_height, 1, s.in_height, s.pad_top), s.pad_left,
+                             far_pad(s.out_width, s.stride_width, s.filter_width, 1, s.in_width, s.pad_left), 0);
+  // A filter row's taps are contiguous in the padded input: row kh covers filter_width * ci values.
+  const int row_length = s.filter_width * ci;
+  const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;
+  const int64_t pixels = (int64_t)s.out_height * s.out_width;
+  // Pixels per work item: x and dy rows of a chunk stay in cache while every tile sweeps them, and at
+  // least 256, so that the read-modify-write of the partial gradient is amortized when it is large.
+  const int64_t chunk = std::clamp<int64_t>(65536 / (row_length + co_padded), 256, 4096);
+  const int64_t partial_size = (int64_t)s.filter_height * row_length * co_padded;
+  // Pixel chunks are summed in a fixed number of groups (each group serially, in order) and the group
+  // sums are added in group order, so the result does not depend on thread count or scheduling.
+  const int64_t items = (rows + chunk - 1) / chunk;
+  const int groups = (int)std::min<int64_t>(partial_size > (1 << 20) ? 2 : kFilterGroups, items);
+  const int64_t items_per_group = (items + groups - 1) / groups;
+  float* partials = scratch(2, (size_t)groups * partial_size);
+  std::fill(partials, partials + (size_t)groups * partial_size, 0.0f);
+
+  parallel_for(groups, 1, [&](int64_t group_begin, int64_t group_end, int) {
+    std::vector<const float*> bases(chunk);
+    std::vector<float> dy_copy(copy_dy ? (size_t)chunk * co_padded : 0, 0.0f);
+    for (int64_t group = group_begin; group < group_end; group++) {
+      float* partial = partials + group * partial_size;
+      const int64_t item_end = std::min(items, (group + 1) * items_per_group);
+      for (int64_t item = group * items_per_group; item < item_end; item++) {
+        const int64_t m0 = item * chunk, count = std::min(chunk, rows - m0);
+        int n = (int)(m0 / pixels), rem = (int)(m0 % pixels), oh = rem / s.out_width, ow = rem % s.out_width;
+        for (int64_t i = 0; i < count; i++) {
+          bases[i] = xp.data + (((int64_t)n * xp.height + oh * s.stride_height) * xp.width + ow * s.stride_width) * ci;
+          if (++ow == s.out_width) {
+            ow = 0;
+            if (++oh == s.out_height) oh = 0, n++;
+          }
+        }
+        const float* dy_chunk = dy + m0 * co;
+        int64_t dy_stride = co;
+        if (copy_dy) {
+          for (int64_t i = 0; i < count; i++)
+            std::copy(dy + (m0 + i) * co, dy + (m0 + i + 1) * co, dy_copy.begin() + i * co_padded);
+          dy_chunk = dy_copy.data();
+          dy_stride = co_padded;
+        }
+        for (int kh = 0; kh < s.filter_height; kh++) {
+          const int64_t row_offset = (int64_t)kh * xp.width * ci;
+          for (int c0 = 0; c0 < row_length; c0 += MR) {
+            const int height = std::min(MR, row_length - c0);
+            for (int b0 = 0; b0 < co_padded; b0 += NR) {
+              tiles[height - 1](bases.data(), row_offset + c0, count, dy_chunk + b0, dy_stride,
+                                partial + ((int64_t)kh * row_length + c0) * co_padded + b0, co_padded);
+            }
+          }
+        }
+      }
+    }
+  });
+  const int64_t out_rows = (int64_t)s.filter_height * row_length;
+  parallel_for(out_rows, 64, [&](int64_t begin, int64_t end, int) {
+    for (int64_t row = begin; row < end; row++) {
+      for (int c = 0; c < co; c++) {
+        float sum = 0.0f;
+        for (int g = 0; g < groups; g++) sum += partials[g * partial_size + row * co_padded + c];
+        dw[row * co + c] = sum;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(const float* x, const float* w, float* y, const ConvShape& s) {
+  const int ci = s.in_channels;
+  const Padded xp = pad_nhwc(x, s.batch, s.in_height, s.in_width, ci, s.pad_top,
+                             far_pad(s.out_height, s.stride_height, s.filter_height, s.dilation_height, s.in_height, s.pad_top),
+                             s.pad_left, far_pad(s.out_width, s.stride_width, s.filter_width, s.dilation_width, s.in_width, s.pad_left), 0);
+  ForwardRows source{x, y, s.out_height, s.out_width, s.out_channels, ci, xp.height, xp.width, s.stride_height, s.stride_width};
+  source.x = xp.data;
+  // Without dilation a filter row's taps are contiguous: one segment of filter_width * ci values per
+  // filter row; with dilation, one segment per tap. w is [taps][ci][co], i.e. [segments][seglen][co].
+  std::vector<int64_t> offsets;
+  int seglen = ci;
+  if (s.dilation_width == 1) {
+    seglen = s.filter_width * ci;
+    for (int kh = 0; kh < s.filter_height; kh++) offsets.push_back((int64_t)kh * s.dilation_height * xp.width * ci);
+  } else {
+    for (int kh = 0; kh < s.filter_height; kh++)
+      for (int kw = 0; kw < s.filter_width; kw++)
+        offsets.push_back(((int64_t)kh * s.dilation_height * xp.width + (int64_t)kw * s.dilation_width) * ci);
+  }
+  const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;
+  run_indirect_gemm(rows, (int)offsets.size(), seglen, offsets.data(), s.out_channels, w, source);
+}
+
+void conv2d_backprop_input(const float* dy, const float* w, float* dx, const ConvShape& s) {
+  const int ci = s.in_channels, co = s.out_channels, sh = s.stride_height, sw = s.stride_width;
+  // Class (a, b): dx pixels with (ih + pad_top) % sh == a, (iw + pad_left) % sw == b, reached by taps
+  // kh = a + i*sh (i < nh) from dy row q - i, where q = (ih + pad_top - a) / sh; likewise for columns.
+  struct Class {
+    int a, b, nh, nw, first_h, first_w, count_h, count_w, q0_h, q0_w;
+  };
+  std::vector<Class> classes;
+  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  for (int a = 0; a < sh; a++) {
+    for (int b = 0; b < sw; b++) {
+      Class c{a, b, 0, 0, 0, 0, 0, 0, 0, 0};
+      c.nh = a < s.filter_height ? (s.filter_height - a + sh - 1) / sh : 0;
+      c.nw = b < s.filter_width ? (s.filter_width - b + sw - 1) / sw : 0;
+      c.first_h = ((a - s.pad_top) % sh + sh) % sh;
+      c.first_w = ((b - s.pad_left) % sw + sw) % sw;
+      c.count_h = c.first_h < s.in_height ? (s.in_height - c.first_h + sh - 1) / sh : 0;
+      c.count_w = c.first_w < s.in_width ? (s.in_width - c.first_w + sw - 1) / sw : 0;
+      if (c.count_h == 0 || c.count_w == 0) continue;
+      c.q0_h = (c.first_h + s.pad_top - a) / sh;
+      c.q0_w = (c.first_w + s.pad_left - b) / sw;
+      if (c.nh > 0 && c.nw > 0) {
+        // dy rows q - (nh - 1) .. q + count - 1 must exist in the padded dy.
+        pad_top = std::max(pad_top, (c.nh - 1) - c.q0_h);
+        pad_bottom = std::max(pad_bottom, c.q0_h + c.count_h - s.out_height);
+        pad_left = std::max(pad_left, (c.nw - 1) - c.q0_w);
+        pad_right = std::max(pad_right, c.q0_w + c.count_w - s.out_width);
+      }
+      classes.push_back(c);
+    }
+  }
+  const Padded dyp = pad_nhwc(dy, s.batch, s.out_height, s.out_width, co, pad_top, pad_bottom, pad_left, pad_right, 0);
+  for (const Class& c : classes) {
+    const int64_t rows = (int64_t)s.batch * c.count_h * c.count_w;
+    BackpropInputRows source{dyp.data, dx, dyp.height, dyp.width, co, s.in_height, s.in_width, ci, sh, sw,
+                             c.first_h, c.first_w, c.count_h, c.count_w,
+                             c.q0_h - (c.nh - 1) + pad_top, c.q0_w - (c.nw - 1) + pad_left};
+    if (c.nh == 0 || c.nw == 0) {
+      parallel_for(rows, 256, [&](int64_t begin, int64_t end, int) {
+        const float* bases[1];
+        float* outs[1];
+        for (int64_t m = begin; m < end; m++) {
+          source.fill(m, 1, bases, outs);
+          std::fill(outs[0], outs[0] + ci, 0.0f);
+        }
+      });
+      continue;
+    }
+    // Segment i is dy row q - i (offset (nh-1-i) rows below the window corner), covering the nw dy
+    // pixels q_w - (nw-1) .. q_w, i.e. taps j = nw-1 .. 0. b[i][(nw-1-j)][co][ci] = w[kh_i][kw_j][ci][co].
+    std::vector<float> b((size_t)c.nh * c.nw * co * ci);
+    for (int i = 0; i < c.nh; i++)
+      for (int j = 0; j < c.nw; j++) {
+        const int kh = c.a + i * sh, kw = c.b + j * sw;
+        const float* tap = w + ((int64_t)kh * s.filter_width + kw) * ci * co;
+        float* out = b.data() + ((int64_t)i * c.nw + (c.nw - 1 - j)) * co * ci;
+        for (int x = 0; x < ci; x++)
+          for (int o = 0; o < co; o++) out[(int64_t)o * ci + x] = tap[(int64_t)x * co + o];
+      }
+    std::vector<int64_t> offsets(c.nh);
+    for (int i = 0; i < c.nh; i++) offsets[i] = (int64_t)(c.nh - 1 - i) * dyp.width * co;
+    run_indirect_gemm(rows, c.nh, c.nw * co, offsets.data(), ci, b.data(), source);
+  }
+}
+
+void conv2d_backprop_filter(const float* x, const float* dy, float* dw, const ConvShape& s) {
+  if (s.out_channels % (2 * kLanes) == 0)
+    backprop_filter<kFilterRowsTwoVectors, 2>(x, dy, dw, s);
+  else
+    backprop_filter<kFilterRowsOneVector, 1>(x, dy, dw, s);
+}
+
+}  // namespace samnative

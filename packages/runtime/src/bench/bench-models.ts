@@ -1,0 +1,159 @@
+import * as tf from "@tensorflow/tfjs";
+import { SeededRandom } from "../random.js";
+
+/**
+ * Minimal CIFAR networks for the training benchmark, written with tfjs ops on plain variables the
+ * way @sam-repro/deep-nets writes its models (BatchNorm as x * s + t with batch statistics from
+ * tf.moments), so that the benchmark measures the kernels real training runs. The PyTorch twin is
+ * pytorch_training_bench.py. Runtime cannot depend on deep-nets (deep-nets depends on runtime).
+ */
+export interface BenchModel {
+  name: string;
+  variables: tf.Variable[];
+  /** Logits [batch, 10] for images [batch, 32, 32, 3], BatchNorm in training mode. */
+  logits(x: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+}
+
+export const BENCH_MODEL_NAMES = ["resnet20", "preact18-w16", "preact18-w64"] as const;
+export type BenchModelName = (typeof BENCH_MODEL_NAMES)[number];
+
+class ParameterStore {
+  readonly byName = new Map<string, tf.Variable>();
+  private readonly random: SeededRandom;
+  private static nextId = 0;
+  constructor(seed: number) {
+    this.random = new SeededRandom(seed);
+  }
+  /** He-normal filter [k, k, in, out]. */
+  conv(name: string, size: number, inChannels: number, outChannels: number): void {
+    const std = Math.sqrt(2 / (size * size * inChannels));
+    this.add(name, [size, size, inChannels, outChannels], () => std * this.random.normal());
+  }
+  norm(name: string, channels: number): void {
+    this.add(`${name}.gamma`, [channels], () => 1);
+    this.add(`${name}.beta`, [channels], () => 0);
+  }
+  dense(name: string, inputs: number, outputs: number): void {
+    const bound = 1 / Math.sqrt(inputs);
+    this.add(`${name}.w`, [inputs, outputs], () => bound * (2 * this.random.uniform() - 1));
+    this.add(`${name}.b`, [outputs], () => 0);
+  }
+  get(name: string): tf.Variable {
+    const variable = this.byName.get(name);
+    if (!variable) throw new Error(`bench model: no parameter ${name}`);
+    return variable;
+  }
+  private add(name: string, shape: number[], value: () => number): void {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = value();
+    this.byName.set(name, tf.variable(tf.tensor(values, shape), true, `bench-${ParameterStore.nextId++}-${name}`));
+  }
+}
+
+/** y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's mean and variance. */
+function batchNorm(x: tf.Tensor4D, p: ParameterStore, name: string): tf.Tensor4D {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const scale = tf.mul(p.get(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
+  const shift = tf.sub(p.get(`${name}.beta`), tf.mul(mean, scale));
+  return tf.add(tf.mul(x, scale), shift);
+}
+
+function conv(x: tf.Tensor4D, p: ParameterStore, name: string, stride: number): tf.Tensor4D {
+  const filter = p.get(name) as unknown as tf.Tensor4D;
+  return tf.conv2d(x, filter, stride, filter.shape[0] === 1 ? "valid" : "same");
+}
+
+function head(h: tf.Tensor4D, p: ParameterStore): tf.Tensor2D {
+  return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.get("fc.w") as unknown as tf.Tensor2D), p.get("fc.b"));
+}
+
+interface Block {
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  stride: number;
+}
+
+function blocksOf(widths: number[], perStage: number): Block[] {
+  const blocks: Block[] = [];
+  let inChannels = widths[0]!;
+  widths.forEach((width, stage) => {
+    for (let b = 0; b < perStage; b++) {
+      blocks.push({ name: `s${stage}b${b}`, inChannels, outChannels: width, stride: stage > 0 && b === 0 ? 2 : 1 });
+      inChannels = width;
+    }
+  });
+  return blocks;
+}
+
+function model(name: string, p: ParameterStore, logits: (x: tf.Tensor4D) => tf.Tensor2D): BenchModel {
+  const variables = [...p.byName.values()];
+  return { name, variables, logits, dispose: () => variables.forEach((v) => v.dispose()) };
+}
+
+/** ResNet-20 (He et al.) of widths 16-32-64 with BatchNorm and 1x1-conv shortcuts where shapes change. */
+export function resnet20(seed = 1): BenchModel {
+  const widths = [16, 32, 64];
+  const blocks = blocksOf(widths, 3);
+  const p = new ParameterStore(seed);
+  p.conv("stem", 3, 3, 16);
+  p.norm("stem.bn", 16);
+  for (const b of blocks) {
+    p.conv(`${b.name}.conv1`, 3, b.inChannels, b.outChannels);
+    p.norm(`${b.name}.bn1`, b.outChannels);
+    p.conv(`${b.name}.conv2`, 3, b.outChannels, b.outChannels);
+    p.norm(`${b.name}.bn2`, b.outChannels);
+    if (b.stride !== 1 || b.inChannels !== b.outChannels) {
+      p.conv(`${b.name}.shortcut`, 1, b.inChannels, b.outChannels);
+      p.norm(`${b.name}.bns`, b.outChannels);
+    }
+  }
+  p.dense("fc", 64, 10);
+  return model("resnet20", p, (x) => {
+    let h = tf.relu(batchNorm(conv(x, p, "stem", 1), p, "stem.bn"));
+    for (const b of blocks) {
+      let y = tf.relu(batchNorm(conv(h, p, `${b.name}.conv1`, b.stride), p, `${b.name}.bn1`));
+      y = batchNorm(conv(y, p, `${b.name}.conv2`, 1), p, `${b.name}.bn2`);
+      const shortcut = p.byName.has(`${b.name}.shortcut`)
+        ? batchNorm(conv(h, p, `${b.name}.shortcut`, b.stride), p, `${b.name}.bns`)
+        : h;
+      h = tf.relu(tf.add(y, shortcut));
+    }
+    return head(h, p);
+  });
+}
+
+/** PreAct ResNet-18 (He et al. 2016) of widths w-2w-4w-8w with BatchNorm. */
+export function preactResnet18(width: number, seed = 1): BenchModel {
+  const widths = [width, 2 * width, 4 * width, 8 * width];
+  const blocks = blocksOf(widths, 2);
+  const p = new ParameterStore(seed);
+  p.conv("stem", 3, 3, width);
+  for (const b of blocks) {
+    p.norm(`${b.name}.bn1`, b.inChannels);
+    p.conv(`${b.name}.conv1`, 3, b.inChannels, b.outChannels);
+    p.norm(`${b.name}.bn2`, b.outChannels);
+    p.conv(`${b.name}.conv2`, 3, b.outChannels, b.outChannels);
+    if (b.stride !== 1 || b.inChannels !== b.outChannels) p.conv(`${b.name}.shortcut`, 1, b.inChannels, b.outChannels);
+  }
+  p.norm("head.bn", 8 * width);
+  p.dense("fc", 8 * width, 10);
+  return model(`preact18-w${width}`, p, (x) => {
+    let h = conv(x, p, "stem", 1);
+    for (const b of blocks) {
+      const activated = tf.relu(batchNorm(h, p, `${b.name}.bn1`));
+      const shortcut = p.byName.has(`${b.name}.shortcut`) ? conv(activated, p, `${b.name}.shortcut`, b.stride) : h;
+      let y = conv(activated, p, `${b.name}.conv1`, b.stride);
+      y = conv(tf.relu(batchNorm(y, p, `${b.name}.bn2`)), p, `${b.name}.conv2`, 1);
+      h = tf.add(y, shortcut);
+    }
+    return head(tf.relu(batchNorm(h, p, "head.bn")), p);
+  });
+}
+
+/** The benchmark model of that name, initialized from `seed`. */
+export function makeBenchModel(name: BenchModelName, seed = 1): BenchModel {
+  if (name === "resnet20") return resnet20(seed);
+  return preactResnet18(name === "preact18-w16" ? 16 : 64, seed);
+}

@@ -1,0 +1,66 @@
+import * as tf from "@tensorflow/tfjs";
+import type { BenchModel } from "./bench-models.js";
+
+/** One labelled batch: images [b, 32, 32, 3] and one-hot labels [b, 10]. */
+export interface BenchBatch {
+  images: tf.Tensor4D;
+  labels: tf.Tensor2D;
+}
+
+function loss(model: BenchModel, batch: BenchBatch): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(batch.labels, model.logits(batch.images));
+}
+
+function gradients(model: BenchModel, batch: BenchBatch): tf.Tensor[] {
+  const { grads } = tf.variableGrads(() => loss(model, batch), model.variables);
+  return model.variables.map((v) => grads[v.name]!);
+}
+
+/** w <- w - lr * g for each variable. */
+function descend(model: BenchModel, grads: tf.Tensor[], learningRate: number): void {
+  model.variables.forEach((v, i) => v.assign(tf.sub(v, tf.mul(grads[i]!, learningRate))));
+}
+
+/** SGD: w <- w - lr grad L_B(w). */
+export function sgdStep(model: BenchModel, batch: BenchBatch, learningRate: number): void {
+  tf.tidy(() => descend(model, gradients(model, batch), learningRate));
+}
+
+/** Gradient of L_B at w + rho g / ||g|| with g = grad L_B(w); the variables are restored to w. */
+function perturbedGradients(model: BenchModel, batch: BenchBatch, rho: number): tf.Tensor[] {
+  const ascent = gradients(model, batch);
+  const norm = tf.sqrt(tf.addN(ascent.map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.div(rho, tf.add(norm, 1e-12));
+  const deltas = ascent.map((g) => tf.mul(g, scale));
+  model.variables.forEach((v, i) => v.assign(tf.add(v, deltas[i]!)));
+  const descent = gradients(model, batch);
+  model.variables.forEach((v, i) => v.assign(tf.sub(v, deltas[i]!)));
+  return descent;
+}
+
+/** SAM (SPEC 1.3a with m = b): w <- w - lr grad L_B(w + rho g / ||g||). */
+export function samStep(model: BenchModel, batch: BenchBatch, learningRate: number, rho: number): void {
+  tf.tidy(() => descend(model, perturbedGradients(model, batch, rho), learningRate));
+}
+
+/**
+ * m-SAM (SPEC 1.3a): the batch is split into b/m sub-batches of m examples; each gets its own
+ * perturbation, and the step follows the average of the perturbed gradients.
+ */
+export function mSamStep(model: BenchModel, batch: BenchBatch, m: number, learningRate: number, rho: number): void {
+  const size = batch.images.shape[0];
+  if (size % m !== 0) throw new Error(`m-SAM: batch ${size} is not a multiple of m = ${m}`);
+  tf.tidy(() => {
+    let sum: tf.Tensor[] | null = null;
+    for (let start = 0; start < size; start += m) {
+      const part = tf.tidy(() => {
+        const sub = { images: tf.slice(batch.images, [start, 0, 0, 0], [m, -1, -1, -1]), labels: tf.slice(batch.labels, [start, 0], [m, -1]) };
+        const grads = perturbedGradients(model, sub, rho);
+        return sum ? grads.map((g, i) => tf.add(sum![i]!, g)) : grads;
+      });
+      sum?.forEach((t) => t.dispose());
+      sum = part;
+    }
+    descend(model, sum!.map((g) => tf.div(g, size / m)), learningRate);
+  });
+}

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench -w @sam-repro/runtime` (nx target `bench`): images/s of SGD, SAM and m-SAM training
+ * steps (batch 128 of random 32x32x3 images) for ResNet-20 (16-32-64), PreAct ResNet-18 of width 16
+ * and of width 64, on each available tfjs backend (native addon, wasm) and, where PyTorch is
+ * installed, the same steps in PyTorch on this CPU, with our ratio to it. Each (backend, model) runs
+ * in its own process, which gives its peak memory and contains a crash. Writes
+ * reports/bench/training.json and prints a table.
+ *
+ * Flags: --models resnet20,preact18-w16,preact18-w64  --backends native,wasm  --batch 128
+ * --sub-batches 4  --quick (batch 16, one timed step: a smoke run)  --no-pytorch.
+ * Environment: SAM_REPRO_PYTHON (a python with torch; default python3, then /usr/bin/python3).
+ */
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
+import { loadNativeKernels } from "../native/addon.js";
+import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
+import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BACKENDS = ["native", "wasm"] as const;
+const STEP_LABELS: Record<StepKind, string> = { sgd: "SGD", sam: "SAM", msam: "m-SAM" };
+
+export interface BenchOptions {
+  models: BenchModelName[];
+  backends: string[];
+  batch: number;
+  subBatches: number;
+  quick: boolean;
+  pytorch: boolean;
+}
+
+interface PytorchResult {
+  backend: string;
+  threads: number;
+  steps: Partial<Record<StepKind, { imagesPerSecond: number; imagesPerCpuSecond: number; seconds: number[]; cpuSeconds: number[] }>>;
+  peakRssMiB: number;
+  error?: string;
+}
+
+export interface ModelReport {
+  model: string;
+  parameters: number | null;
+  batch: number;
+  subBatches: number;
+  tfjs: WorkerResult[];
+  /** PyTorch on this CPU, one entry per thread count tried; absent when torch is not installed. */
+  pytorch: PytorchResult[];
+  /** Our best tfjs backend's images/s over PyTorch's best, per step kind (wall clock and per CPU second). */
+  ratioToPytorch: Partial<Record<StepKind, { wallClock: number; perCpuSecond: number }>>;
+}
+
+export interface TrainingBenchReport {
+  benchmark: "training";
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  nativeAddon: string;
+  settings: BenchOptions;
+  models: ModelReport[];
+  notes: string[];
+  totalSeconds: number;
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const options: BenchOptions = { models: [...BENCH_MODEL_NAMES], backends: [...BACKENDS], batch: 128, subBatches: 4, quick: false, pytorch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => {
+      const next = argv[++i];
+      if (next == null) throw new InputError(`${flag} needs a value`);
+      return next;
+    };
+    if (flag === "--models") {
+      options.models = value().split(",") as BenchModelName[];
+      for (const model of options.models) {
+        if (!(BENCH_MODEL_NAMES as readonly string[]).includes(model)) throw new InputError(`--models: unknown model "${model}"; allowed: ${BENCH_MODEL_NAMES.join(", ")}`);
+      }
+    } else if (flag === "--backends") {
+      options.backends = value().split(",");
+      for (const backend of options.backends) {
+        if (!(BACKENDS as readonly string[]).includes(backend)) throw new InputError(`--backends: unknown backend "${backend}"; allowed: ${BACKENDS.join(", ")}`);
+      }
+    } else if (flag === "--batch" || flag === "--sub-batches") {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: expected a positive integer`);
+      if (flag === "--batch") options.batch = n;
+      else options.subBatches = n;
+    } else if (flag === "--quick") options.quick = true;
+    else if (flag === "--no-pytorch") options.pytorch = false;
+    else throw new InputError(`unknown flag ${flag}; allowed: --models, --backends, --batch, --sub-batches, --quick, --no-pytorch`);
+  }
+  if (options.quick) options.batch = Math.min(options.batch, 16);
+  if (options.batch % options.subBatches !== 0) throw new InputError(`--sub-batches: ${options.subBatches} does not divide the batch ${options.batch}`);
+  return options;
+}
+
+/** Timed steps per kind: few for the big model, so that the whole benchmark takes minutes. */
+function timedSteps(model: BenchModelName, options: BenchOptions): Record<StepKind, number> {
+  if (options.quick) return { sgd: 1, sam: 1, msam: 1 };
+  if (model === "preact18-w64") return { sgd: 1, sam: 1, msam: 1 };
+  return { sgd: 2, sam: 2, msam: 2 };
+}
+
+function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, log: (line: string) => void): WorkerResult {
+  const request: WorkerRequest = {
+    backend,
+    model,
+    batch: options.batch,
+    subBatches: options.subBatches,
+    warmupSteps: 1,
+    timedSteps: timedSteps(model, options),
+    seed: 1,
+  };
+  // wasm is far slower: one timed step of each kind, and only SGD for the model that does not fit its heap.
+  if (backend === "wasm" && !options.quick) request.timedSteps = model === "preact18-w64" ? { sgd: 1, sam: 0, msam: 0 } : { sgd: 1, sam: 1, msam: 1 };
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--worker", JSON.stringify(request)], {
+    encoding: "utf8",
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: process.env,
+  });
+  const line = child.stdout?.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
+  if (line) return JSON.parse(line.slice("BENCH_RESULT ".length)) as WorkerResult;
+  const reason = child.error ? child.error.message : `exit ${child.status}${child.signal ? ` (${child.signal})` : ""}: ${(child.stderr ?? "").trim().split("\n").slice(-1)[0] ?? ""}`;
+  log(`  ${backend} ${model}: no result (${reason})`);
+  return { backend, backendLine: backend, model, parameters: 0, batch: options.batch, steps: {}, error: reason, peakRssMiB: 0, tensorGrowth: 0 };
+}
+
+function findPython(): string | null {
+  const candidates = [process.env.SAM_REPRO_PYTHON, "python3", "/usr/bin/python3"].filter((c): c is string => !!c);
+  for (const python of candidates) {
+    const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8", timeout: 60_000 });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+function runPytorch(python: string, model: BenchModelName, threads: number, options: BenchOptions, timeoutMs = 240_000): PytorchResult {
+  const steps = timedSteps(model, options);
+  const args = [
+    path.join(here, "pytorch_training_bench.py"),
+    "--model", model, "--batch", String(options.batch), "--sub-batches", String(options.subBatches),
+    "--warmup", "1", "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam), "--threads", String(threads),
+  ];
+  const child = spawnSync(python, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+  if (child.signal === "SIGTERM") {
+    return { backend: "pytorch", threads, steps: {}, peakRssMiB: 0, error: `stopped after ${(timeoutMs / 1000).toFixed(0)} s` };
+  }
+  try {
+    return JSON.parse(child.stdout.trim().split("\n").pop()!) as PytorchResult;
+  } catch {
+    return { backend: "pytorch", threads, steps: {}, peakRssMiB: 0, error: `no result (exit ${child.status}): ${(child.stderr ?? "").trim().split("\n").pop() ?? ""}` };
+  }
+}
+
+function best(results: { steps: Partial<Record<StepKind, { imagesPerSecond: number; imagesPerCpuSecond: number }>> }[], kind: StepKind) {
+  let wall = 0;
+  let cpu = 0;
+  for (const r of results) {
+    wall = Math.max(wall, r.steps[kind]?.imagesPerSecond ?? 0);
+    cpu = Math.max(cpu, r.steps[kind]?.imagesPerCpuSecond ?? 0);
+  }
+  return { wall, cpu };
+}
+
+const fmt = (x: number | undefined) => (x == null || x === 0 ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+/** Runs the benchmark; writes reports/bench/training.json unless `write` is false. */
+export async function runTrainingBench(options: BenchOptions, log: (line: string) => void = console.log, write = true): Promise<TrainingBenchReport> {
+  const started = performance.now();
+  const loadAverageAtStart = os.loadavg();
+  const native = loadNativeKernels();
+  const notes: string[] = [];
+  const backends = options.backends.filter((backend) => backend !== "native" || native.kernels);
+  if (options.backends.includes("native") && !native.kernels) notes.push(`native backend skipped: ${native.reason}`);
+  notes.push("cpu backend (the reference) skipped: its convolution gradients are scalar JavaScript, about 0.6 SGD images/s on ResNet-20.");
+  const python = options.pytorch ? findPython() : null;
+  if (options.pytorch && !python) notes.push("PyTorch comparison skipped: no python3 with torch found (set SAM_REPRO_PYTHON, or apt-get install python3-torch).");
+  if (!options.pytorch) notes.push("PyTorch comparison skipped (--no-pytorch).");
+  // PyTorch runs with one thread and with all cores: under load from other processes its OpenMP threads
+  // can be many times slower than one, so the multi-threaded run is stopped once it takes 1.5 times as
+  // long as the single-threaded one. The big model runs only the count that was faster on the first model.
+  let torchThreads = [...new Set([1, os.availableParallelism()])];
+
+  const models: ModelReport[] = [];
+  for (const model of options.models) {
+    log(`${model}:`);
+    const tfjs: WorkerResult[] = [];
+    const pytorch: PytorchResult[] = [];
+    // Alternate ours and PyTorch's runs so that both see similar machine load.
+    for (const backend of backends) {
+      const result = runTfjs(backend, model, options, log);
+      tfjs.push(result);
+      log(`  ${result.backendLine}: ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(result.steps[k]?.imagesPerSecond)}`).join(", ")} img/s; peak RSS ${result.peakRssMiB.toFixed(0)} MiB${result.error ? `; error: ${result.error}` : ""}`);
+      if (backend === backends[0] && python) {
+        let singleThreadMs = 0;
+        for (const threads of torchThreads) {
+          const start = performance.now();
+          const torch = runPytorch(python, model, threads, options, threads === 1 || singleThreadMs === 0 ? 240_000 : Math.max(30_000, 1.5 * singleThreadMs));
+          if (threads === 1) singleThreadMs = performance.now() - start;
+          pytorch.push(torch);
+          log(`  ${torch.backend} (${threads} thread${threads === 1 ? "" : "s"}): ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(torch.steps[k]?.imagesPerSecond)}`).join(", ")} img/s${torch.error ? `; ${torch.error}` : ""}`);
+        }
+      }
+    }
+    if (torchThreads.length > 1 && pytorch.length > 1) {
+      const fastest = [...pytorch].sort((a, b) => (b.steps.sgd?.imagesPerSecond ?? 0) - (a.steps.sgd?.imagesPerSecond ?? 0))[0]!;
+      torchThreads = [fastest.threads];
+      notes.push(`PyTorch ran with ${fastest.threads} thread(s) after ${model} (the faster count there).`);
+    }
+    const ratioToPytorch: ModelReport["ratioToPytorch"] = {};
+    if (pytorch.some((t) => !t.error)) {
+      for (const kind of STEP_KINDS) {
+        const ours = best(tfjs, kind);
+        const theirs = best(pytorch, kind);
+        if (ours.wall > 0 && theirs.wall > 0) ratioToPytorch[kind] = { wallClock: ours.wall / theirs.wall, perCpuSecond: ours.cpu / theirs.cpu };
+      }
+    }
+    models.push({ model, parameters: tfjs.find((r) => r.parameters > 0)?.parameters ?? null, batch: options.batch, subBatches: options.subBatches, tfjs, pytorch, ratioToPytorch });
+  }
+
+  const report: TrainingBenchReport = {
+    benchmark: "training",
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", node: process.version, loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
+    nativeAddon: native.kernels ? `loaded (${native.kernels.vectorLanes} float lanes, ${native.kernels.threads()} threads)` : native.reason,
+    settings: options,
+    models,
+    notes: [
+      ...notes,
+      `m-SAM splits the batch into ${options.subBatches} sub-batches of m = ${options.batch / options.subBatches} (SPEC 1.3a).`,
+      "Ratios compare our fastest tfjs backend with PyTorch's fastest thread count, on wall clock and per CPU second (the latter is fair when other processes load the machine).",
+    ],
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  log("");
+  log(table(report));
+  for (const note of report.notes) log(`note: ${note}`);
+  if (write) {
+    const file = path.join(reportsDir(), "bench", "training.json");
+    writeJsonAtomic(file, report);
+    log(`wrote ${file} (${report.totalSeconds.toFixed(0)} s)`);
+  }
+  return report;
+}
+
+/** The printed summary: images/s per backend and step, peak memory, and the ratio to PyTorch. */
+export function table(report: TrainingBenchReport): string {
+  const rows = [["model", "backend", "SGD img/s", "SAM img/s", "m-SAM img/s", "peak RSS MiB", "note"]];
+  for (const m of report.models) {
+    for (const r of m.tfjs) rows.push([m.model, r.backend, fmt(r.steps.sgd?.imagesPerSecond), fmt(r.steps.sam?.imagesPerSecond), fmt(r.steps.msam?.imagesPerSecond), r.peakRssMiB.toFixed(0), r.error ?? ""]);
+    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}`, fmt(t.steps.sgd?.imagesPerSecond), fmt(t.steps.sam?.imagesPerSecond), fmt(t.steps.msam?.imagesPerSecond), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
+    const ratio = (kind: StepKind) => {
+      const r = m.ratioToPytorch[kind];
+      return r ? `${r.wallClock.toFixed(2)} (${r.perCpuSecond.toFixed(2)}/cpu-s)` : "-";
+    };
+    if (Object.keys(m.ratioToPytorch).length > 0) rows.push([m.model, "ours / pytorch", ratio("sgd"), ratio("sam"), ratio("msam"), "", ""]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
+}
+
+if (process.argv[2] === "--worker") {
+  const result = await runWorker(JSON.parse(process.argv[3]!) as WorkerRequest);
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  try {
+    await runTrainingBench(parseArgs(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof InputError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+
+/** The kernels of the native addon (packages/runtime/native). Arrays are used in place, never copied. */
+export interface NativeKernels {
+  /** Sets (when given) and returns the number of threads the kernels use, the calling thread included. */
+  threads(count?: number): number;
+  /** params: batch, inH, inW, inC, outH, outW, outC, filterH, filterW, strideH, strideW, padTop, padLeft, dilationH, dilationW. */
+  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: number[]): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: number[]): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[]): void;
+  /** In place y[i, c] = act(y[i, c] + bias[c]); activation 0 = linear, 1 = relu. */
+  biasActivation(y: Float32Array, bias: Float32Array | null, channels: number, activation: number): void;
+  binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  /** out = sum (or mean) over `axes` of x, or of the float32 products x * y when y is given (y has x's shape). */
+  reduceSum(x: Float32Array, y: Float32Array | null, shape: number[], axes: number[], out: Float32Array, mean: boolean): void;
+  /** float32 lanes of the widest vector unit the addon was compiled for (16 = AVX-512, 8 = AVX2). */
+  vectorLanes: number;
+}
+
+/** Where `npm run build:native -w @sam-repro/runtime` puts the compiled addon. */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../native/build/Release/sam_repro_native.node", import.meta.url));
+
+/** Environment variable with the number of threads native kernels use (default: all available cores). */
+export const THREADS_ENV_VAR = "SAM_REPRO_THREADS";
+
+export interface NativeLoadResult {
+  kernels: NativeKernels | null;
+  /** Why the addon is unusable, or "loaded". */
+  reason: string;
+}
+
+let cached: NativeLoadResult | null = null;
+
+/** Parses SAM_REPRO_THREADS; absent means every core the process may use. */
+export function nativeThreadCount(value = process.env[THREADS_ENV_VAR]): number {
+  if (value == null || value === "") return os.availableParallelism();
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 256) {
+    throw new Error(`${THREADS_ENV_VAR}: "${value}" is not a thread count; allowed: an integer from 1 to 256`);
+  }
+  return count;
+}
+
+/** Loads the compiled addon once; a missing or broken build gives null and the reason. */
+export function loadNativeKernels(): NativeLoadResult {
+  if (cached) return cached;
+  if (!existsSync(NATIVE_ADDON_PATH)) {
+    cached = { kernels: null, reason: "native addon not built (run `npm run build:native -w @sam-repro/runtime`)" };
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const kernels = require(NATIVE_ADDON_PATH) as NativeKernels;
+    kernels.threads(nativeThreadCount());
+    cached = { kernels, reason: "loaded" };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    cached = { kernels: null, reason: `native addon failed to load: ${message}` };
+  }
+  return cached;
+}

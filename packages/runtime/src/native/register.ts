@@ -1,0 +1,52 @@
+import os from "node:os";
+import * as tf from "@tensorflow/tfjs";
+import { NATIVE_ADDON_PATH, loadNativeKernels } from "./addon.js";
+import { NATIVE_BACKEND_NAME, NativeBackend } from "./native-backend.js";
+import { registerNativeKernels } from "./native-kernels.js";
+import { registerNativeGradients } from "./native-gradients.js";
+
+/** What `sam-repro env` reports about the native addon. */
+export interface NativeAddonInfo {
+  /** "AVX-512", "AVX2" or "SSE": the vector unit the addon was compiled for. */
+  simd: string;
+  threads: number;
+  path: string;
+}
+
+/** Environment variable capping the bytes of disposed tensor buffers kept for reuse (in MiB). */
+export const POOL_ENV_VAR = "SAM_REPRO_NATIVE_POOL_MB";
+
+function poolLimitBytes(): number {
+  const value = process.env[POOL_ENV_VAR];
+  if (value == null || value === "") return Math.floor(os.totalmem() / 4);
+  const megabytes = Number(value);
+  if (!Number.isFinite(megabytes) || megabytes < 0) {
+    throw new Error(`${POOL_ENV_VAR}: "${value}" is not a size in MiB; allowed: a number >= 0`);
+  }
+  return megabytes * 1024 * 1024;
+}
+
+export type NativeRegistration = { ok: true; info: NativeAddonInfo } | { ok: false; reason: string; info?: undefined };
+
+let result: NativeRegistration | null = null;
+
+/**
+ * Loads the native addon and registers the "native" tfjs backend (once). When the addon is not
+ * built or fails to load, nothing is registered and the reason is returned for the backend notes.
+ */
+export function registerNativeBackend(): NativeRegistration {
+  if (result) return result;
+  const loaded = loadNativeKernels();
+  const kernels = loaded.kernels;
+  if (!kernels) {
+    result = { ok: false, reason: loaded.reason };
+    return result;
+  }
+  registerNativeKernels();
+  registerNativeGradients();
+  const limit = poolLimitBytes();
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
+  const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";
+  result = { ok: true, info: { simd, threads: kernels.threads(), path: NATIVE_ADDON_PATH } };
+  return result;
+}
