@@ -11,13 +11,25 @@ export interface ReproduceModule {
   reproduce(options: { profile: Profile; only?: string[] }): Promise<void>;
 }
 
+/** A package's subcommands: the top-level command names it adds, and how to load it. */
+export interface CommandModuleEntry {
+  commands: readonly string[];
+  load: () => Promise<CommandModule>;
+}
+
 /**
- * The packages whose subcommands the CLI offers, loaded lazily so `sam-repro --help` stays fast
- * and one package's heavy imports (tfjs, vega) load only when its command runs.
+ * The packages whose subcommands the CLI offers. Loaded lazily: a command loads only the package
+ * that provides it, so one package's heavy imports (vega, datasets) do not slow down another's.
  */
-export const commandModules: Array<() => Promise<CommandModule>> = [
-  () => import("@sam-repro/figures"), // sam-repro report
+export const commandModules: CommandModuleEntry[] = [
+  { commands: ["report"], load: () => import("@sam-repro/figures") },
+  { commands: ["diag-net"], load: () => import("@sam-repro/implicit-bias") },
+  { commands: ["convergence"], load: () => import("@sam-repro/convergence") },
+  { commands: ["train", "sharpness", "data"], load: () => import("@sam-repro/deep-nets") },
 ];
 
 /** `sam-repro reproduce <name>`: the experiment packages by short name. */
 export const reproduceModules: Record<string, () => Promise<ReproduceModule>> = {};
+reproduceModules["implicit-bias"] = () => import("@sam-repro/implicit-bias");
+reproduceModules["convergence"] = () => import("@sam-repro/convergence");
+reproduceModules["deep-nets"] = () => import("@sam-repro/deep-nets");

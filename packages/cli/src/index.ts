@@ -1,2 +1,2 @@
 export { buildProgram } from "./program.js";
-export { commandModules, reproduceModules, type CommandModule, type ReproduceModule } from "./commands.js";
+export { commandModules, reproduceModules, type CommandModule, type CommandModuleEntry, type ReproduceModule } from "./commands.js";

@@ -2,7 +2,7 @@ import { InputError } from "@sam-repro/runner";
 import { buildProgram } from "./program.js";
 
 try {
-  const program = await buildProgram();
+  const program = await buildProgram(process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof InputError) {

@@ -2,6 +2,7 @@ import { readFileSync, existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { experimentsDir } from "./paths.js";
+import { InputError } from "./errors.js";
 import { PROFILES, type Profile } from "./profiles.js";
 
 /** A claim of the paper that an experiment checks; the value the paper gives, when it gives one. */
@@ -53,14 +54,10 @@ export function describeValidationError(source: string, error: z.ZodError): stri
     .join("\n");
 }
 
-/** Error for a bad config, CLI flag or data file: the message names the field, the value and what is allowed. */
-export class InputError extends Error {
-  override name = "InputError";
-}
 
 /** Validates `value` against `schema`, throwing an InputError that names `source` and each bad field. */
 export function validate<T extends z.ZodType>(schema: T, value: unknown, source: string): z.infer<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new InputError(describeValidationError(source, result.error));
   return result.data;
 }

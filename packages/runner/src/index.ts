@@ -1,7 +1,7 @@
 export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 export { Checkpoint } from "./checkpoint.js";
+export { InputError } from "./errors.js";
 export {
-  InputError,
   claimSpecSchema,
   describeValidationError,
   experimentFile,

@@ -1,3 +1,5 @@
+import { InputError } from "./errors.js";
+
 /** Run profiles: `smoke` (seconds, tests), `cpu` (minutes on a 2-core machine, the default), `paper` (the paper's settings, GPU). */
 export const PROFILES = ["smoke", "cpu", "paper"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -9,5 +11,5 @@ export function parseProfile(value: string | undefined, source = "--profile"): P
   const chosen = value ?? process.env[PROFILE_ENV_VAR] ?? DEFAULT_PROFILE;
   if ((PROFILES as readonly string[]).includes(chosen)) return chosen as Profile;
   const where = value === undefined && process.env[PROFILE_ENV_VAR] !== undefined ? PROFILE_ENV_VAR : source;
-  throw new Error(`${where}: unknown profile "${chosen}"; allowed values: ${PROFILES.join(", ")}`);
+  throw new InputError(`${where}: unknown profile "${chosen}"; allowed values: ${PROFILES.join(", ")}`);
 }

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { InputError } from "@sam-repro/runner";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
 import { NATIVE_BACKEND_NAME as NATIVE_BACKEND } from "./native/native-backend.js";
@@ -42,7 +43,7 @@ let active: BackendInfo | null = null;
 /** Parses a backend choice, failing with a message that names the allowed values. */
 export function parseBackendChoice(value: string, source = "--backend"): BackendChoice {
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new Error(`${source}: unknown backend "${value}"; allowed values: ${BACKEND_CHOICES.join(", ")}`);
+  throw new InputError(`${source}: unknown backend "${value}"; allowed values: ${BACKEND_CHOICES.join(", ")}`);
 }
 
 function tryLoadNative(pkg: "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-node"): { ok: boolean; reason: string } {
