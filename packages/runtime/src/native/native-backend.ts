@@ -36,6 +36,11 @@ export class NativeBackend extends MathBackendCPU {
     return (this.data.get(info.dataId) as TensorData).values!;
   }
 
+  /** Replaces a tensor's stored values by an equal Float32Array copy (same numbers, same dtype). */
+  replaceValues(info: tf.TensorInfo, values: Float32Array): void {
+    (this.data.get(info.dataId) as TensorData).values = values;
+  }
+
   /** A new float32 tensor whose contents the caller fills in. */
   allocate(shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
     const values = this.pool.take(tf.util.sizeFromShape(shape));

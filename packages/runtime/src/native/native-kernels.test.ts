@@ -166,6 +166,17 @@ describeNative("native kernels equal the cpu backend", () => {
     expect(sum).toEqual([5, 7, 9]);
   });
 
+  test("float32 tensors whose values the cpu kernels left in another array type (a cast from bool) are read correctly", () => {
+    tf.setBackend("native");
+    const counts = tf.tidy(() => {
+      const mistakes = tf.notEqual(tf.tensor1d([0, 1, 2, 3], "int32"), tf.tensor1d([0, 2, 2, 1], "int32"));
+      const asFloat = tf.cast(mistakes, "float32");
+      return [tf.sum(asFloat).dataSync()[0], tf.mul(asFloat, 2).dataSync().slice()];
+    });
+    expect(counts[0]).toBe(2);
+    expect(Array.from(counts[1] as Float32Array)).toEqual([0, 2, 0, 2]);
+  });
+
   test("a slice that views its input survives the input's disposal", () => {
     tf.setBackend("native");
     const big = tf.tensor(randomValues(8192, 60), [2, 4096]);

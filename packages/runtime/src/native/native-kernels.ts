@@ -40,7 +40,13 @@ function allFloat32(...infos: (tf.TensorInfo | undefined)[]): boolean {
 
 /** The float32 values of a tensor on the native backend, in place (kernels read and write them directly). */
 export function float32Of(backend: NativeBackend, info: tf.TensorInfo): Float32Array {
-  return backend.valuesOf(info) as Float32Array;
+  const values = backend.valuesOf(info);
+  if (values instanceof Float32Array) return values;
+  // Some cpu kernels (casts, tensors made from plain arrays) leave a float32 tensor's values in another
+  // array type; the addon reads Float32Array only, so convert once and keep the converted copy.
+  const converted = Float32Array.from(values as ArrayLike<number>);
+  backend.replaceValues(info, converted);
+  return converted;
 }
 
 type ConvAttrs = {
