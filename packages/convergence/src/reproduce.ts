@@ -3,6 +3,7 @@ import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
 import { TWO_CYCLE_ID, reproduceTwoCycle } from "./experiments/sam-two-cycle.js";
 import { RATE_ID, reproduceRate } from "./experiments/stochastic-convergence-rate.js";
 import { STABILITY_ID, reproduceStability } from "./experiments/usam-stability-quadratic.js";
+import { LABEL_NOISE_ID, TRAINING_CONVERGENCE_ID } from "./experiments/deep-net-ids.js";
 
 /** One figure of this package: its id (= experiments/<id>.json = reports/<id>/) and the function that writes it. */
 export interface FigureRunner {
@@ -20,14 +21,18 @@ export const THEORY_FIGURES: readonly FigureRunner[] = [
 ];
 
 /**
- * Hook for issue 5 part 3, convergence in practice with deep networks (SPEC 3.8 candidate Fig. 11, SPEC 5.B5:
- * training loss / error of ERM, SAM and m-SAM going to ~0). Empty until @sam-repro/deep-nets exists. The helper
- * who does part 3 adds src/experiments/<figure-id>.ts here (importing @sam-repro/deep-nets, added to this
- * package's dependencies and tsconfig references), lists its FigureRunner in this array and its id in the nx
- * `reproduce` outputs; `reproduce` runs it after the theory figures. Code that loads this package first can also
- * add one at run time with `registerDeepNetConvergenceFigure`. No stub figure is written meanwhile.
+ * Issue 5 part 3, convergence in practice with deep networks (@sam-repro/deep-nets): the training loss and error
+ * of ERM, SAM and m-SAM going to ~0 (SPEC 3.8 candidate Fig. 11, 5.B5) and Fig. 12, 60% label noise (SPEC 3.9,
+ * 5.B4). `reproduce` runs them after the theory figures. Their modules load @sam-repro/deep-nets (and tfjs) only
+ * when they run. Code that loads this package first can add more with `registerDeepNetConvergenceFigure`.
  */
-export const DEEP_NET_CONVERGENCE_FIGURES: FigureRunner[] = [];
+export const DEEP_NET_CONVERGENCE_FIGURES: FigureRunner[] = [
+  {
+    id: TRAINING_CONVERGENCE_ID,
+    run: async (profile) => (await import("./experiments/deep-net-training-convergence.js")).reproduceTrainingConvergence(profile),
+  },
+  { id: LABEL_NOISE_ID, run: async (profile) => (await import("./experiments/fig12-label-noise.js")).reproduceLabelNoise(profile) },
+];
 
 /** Adds a deep-net convergence figure (issue 5 part 3) to this package's `reproduce`. */
 export function registerDeepNetConvergenceFigure(runner: FigureRunner): void {
@@ -40,7 +45,7 @@ export function allFigures(): FigureRunner[] {
   return [...THEORY_FIGURES, ...DEEP_NET_CONVERGENCE_FIGURES];
 }
 
-/** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5). */
+/** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5, 5.B4, 5.B5). */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
   const figures = allFigures();
   const known = figures.map((figure) => figure.id);

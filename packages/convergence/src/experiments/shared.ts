@@ -41,11 +41,11 @@ export function notRunClaims(config: ExperimentConfig<unknown>, reason: string):
 }
 
 /** Writes a figure that says why it did not run (e.g. CIFAR-10 missing), with every claim "not run". */
-export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: string, started: number): Promise<string> {
+export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: string, started: number, paperFigure = NO_PAPER_FIGURE): Promise<string> {
   return writeFigure({
     id: config.id,
     title: config.title,
-    paperFigure: NO_PAPER_FIGURE,
+    paperFigure,
     profile: config.profile,
     setup: config.settings as Record<string, unknown>,
     data: { notRun: reason },

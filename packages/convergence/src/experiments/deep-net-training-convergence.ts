@@ -1,0 +1,189 @@
+/**
+ * Figure deep-net-training-convergence (issue 5 part 3, SPEC 2.4 / 3.8 / 5.B5): training loss and training error
+ * of ERM, SAM and m-SAM over epochs on a PreAct ResNet. The convergence theorem says SAM reaches a critical point
+ * with stochastic gradients; in practice its training loss and error go to about 0, like ERM's. A candidate for the
+ * paper's Fig. 11, whose content is unknown.
+ */
+import { z } from "zod";
+import { loadExperiment, type Profile } from "@sam-repro/runner";
+import { runJobs, samSettingsSchema, summarize, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
+import { DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { finalPoint, firstEpochAtOrBelow, metricSeries, seedBand, type NumericMetric } from "../deep-net-curves.js";
+import { EPOCH_BATCHES, FULL_TRAINING_SET, METHOD_COLORS, trainingConvergenceSpec, type TrainingCurveRow } from "../deep-net-specs.js";
+import { TRAINING_CONVERGENCE_ID } from "./deep-net-ids.js";
+import { backendField, missingDataReason, percent, runConfig, runRecord, scaleContext, seedListSchema, trainingBaseSchema } from "./deep-net-shared.js";
+import { claimResult, fmt, verdictOf, writeNotRunFigure } from "./shared.js";
+
+const methodSchema = z.strictObject({
+  /** Part of the run names: lower-case words joined by "-". */
+  key: z.string().regex(/^[a-z0-9-]+$/, "method keys are lower-case words joined by '-'"),
+  label: z.string().min(1),
+  /** The weight perturbation (deep-nets' sam settings: variant, rho, m, ...). */
+  sam: samSettingsSchema,
+});
+
+export const trainingConvergenceSettingsSchema = z
+  .strictObject({
+    seeds: seedListSchema,
+    base: trainingBaseSchema,
+    methods: z.array(methodSchema).min(1),
+    criteria: z.strictObject({
+      /** "Near zero" training error: the final error on the training set is at most this (fraction). */
+      maxTrainError: z.number().min(0).max(1),
+      /** "Near zero" training loss: the final cross-entropy on the training set is at most this. */
+      maxTrainLoss: z.number().positive(),
+    }),
+  })
+  .superRefine((settings, context) => {
+    if (settings.base.evalTrainSize === 0) context.addIssue({ code: "custom", path: ["base", "evalTrainSize"], message: "must be > 0: the figure plots the training error" });
+    const keys = settings.methods.map((method) => method.key);
+    settings.methods.forEach((method, index) => {
+      if (keys.indexOf(method.key) !== index) context.addIssue({ code: "custom", path: ["methods", index, "key"], message: `duplicate method key "${method.key}"` });
+      const m = method.sam.m;
+      if (m !== undefined && settings.base.batchSize % m !== 0) {
+        context.addIssue({ code: "custom", path: ["methods", index, "sam", "m"], message: `m = ${m} does not divide the batch size ${settings.base.batchSize}` });
+      }
+    });
+  });
+export type TrainingConvergenceSettings = z.infer<typeof trainingConvergenceSettingsSchema>;
+type Method = TrainingConvergenceSettings["methods"][number];
+type ConvergenceJob = TrainJob & { method: Method; seed: number };
+
+/** One run per method and seed, from scratch. */
+export function trainingConvergenceJobs(settings: TrainingConvergenceSettings): ConvergenceJob[] {
+  return settings.seeds.flatMap((seed) =>
+    settings.methods.map((method) => ({ name: `conv-${method.key}-s${seed}`, method, seed, config: runConfig(settings.base, { seed, sam: method.sam }) })),
+  );
+}
+
+/** Per method: the final training error and loss of each seed and the epoch its error first reached the criterion. */
+interface MethodOutcome {
+  method: Method;
+  finalErrors: number[];
+  finalLosses: number[];
+  epochsToCriterion: Array<number | null>;
+  diverged: number;
+  missing: number;
+}
+
+/**
+ * Trains (or reuses) the runs of every method and seed, then writes reports/deep-net-training-convergence/ with the
+ * training loss / error curves and the claims of SPEC 5.B5; every claim "not run" when CIFAR-10 is missing.
+ */
+export async function reproduceTrainingConvergence(profile: Profile): Promise<string> {
+  const started = performance.now();
+  const config = loadExperiment(TRAINING_CONVERGENCE_ID, profile, trainingConvergenceSettingsSchema);
+  const settings = config.settings;
+  const missing = missingDataReason(settings.base.dataset);
+  if (missing) return writeNotRunFigure(config, missing, started, config.paperFigure);
+
+  const jobs = trainingConvergenceJobs(settings);
+  const results = await runJobs(jobs, profile, TRAINING_CONVERGENCE_ID);
+  const runsOf = (method: Method) => jobs.filter((job) => job.method.key === method.key).map((job) => results.get(job.name));
+
+  const rows: TrainingCurveRow[] = [];
+  const curves: Curve[] = settings.methods.map((method, index) => ({ label: method.label, color: METHOD_COLORS[index % METHOD_COLORS.length]!, dash: DASHES.solid }));
+  const measures: Array<{ quantity: "loss" | "error"; measure: TrainingCurveRow["measure"]; metric: NumericMetric; scale: number }> = [
+    { quantity: "loss", measure: FULL_TRAINING_SET, metric: "trainEvalLoss", scale: 1 },
+    { quantity: "loss", measure: EPOCH_BATCHES, metric: "trainLoss", scale: 1 },
+    { quantity: "error", measure: FULL_TRAINING_SET, metric: "trainEvalError", scale: 100 },
+    { quantity: "error", measure: EPOCH_BATCHES, metric: "trainBatchError", scale: 100 },
+  ];
+  for (const method of settings.methods) {
+    const runs = runsOf(method);
+    for (const { quantity, measure, metric, scale } of measures) {
+      for (const point of seedBand(runs.map((run) => metricSeries(run?.metrics ?? [], metric)))) {
+        rows.push({ quantity, method: method.label, measure, epoch: point.epoch, value: scale * point.mean, lower: scale * point.min, upper: scale * point.max });
+      }
+    }
+  }
+
+  const outcomes: MethodOutcome[] = settings.methods.map((method) => {
+    const runs = runsOf(method);
+    const finished = runs.filter((run): run is RunResult => run?.status === "completed");
+    const finalOf = (run: RunResult, metric: NumericMetric) => finalPoint(metricSeries(run.metrics, metric))?.value ?? Number.NaN;
+    return {
+      method,
+      finalErrors: finished.map((run) => finalOf(run, "trainEvalError")),
+      finalLosses: finished.map((run) => finalOf(run, "trainEvalLoss")),
+      epochsToCriterion: finished.map((run) => firstEpochAtOrBelow(metricSeries(run.metrics, "trainEvalError"), settings.criteria.maxTrainError)),
+      diverged: runs.filter((run) => run?.status === "diverged").length,
+      missing: runs.filter((run) => run === undefined).length,
+    };
+  });
+  const claims = trainingConvergenceClaims(config, settings, outcomes);
+
+  const context = scaleContext(settings.base, settings.seeds);
+  const spec = trainingConvergenceSpec({
+    rows,
+    methods: curves,
+    title: "Convergence in practice: training loss and error of ERM, SAM and m-SAM",
+    subtitle: [
+      `profile ${profile}: ${context}`,
+      `training set measured on ${Math.min(settings.base.evalTrainSize, settings.base.trainSize ?? 45_000)} images; mean over seeds, band = min..max. No paper figure (candidate for Fig. 11).`,
+    ],
+  });
+  return writeFigure({
+    id: TRAINING_CONVERGENCE_ID,
+    title: config.title,
+    paperFigure: config.paperFigure,
+    profile,
+    setup: { ...settings, unspecified: config.unspecified },
+    ...(profile !== "paper" ? { scaledDown: `${context} (paper profile: PreAct ResNet-18 width 64 on 45k CIFAR-10 images, 200 epochs, batch 128, augmentation).` } : {}),
+    data: {
+      rows,
+      runs: jobs.map((job) => ({ method: job.method.key, seed: job.seed, ...runRecord(job, results.get(job.name), profile) })),
+    },
+    spec,
+    claims,
+    wallSeconds: (performance.now() - started) / 1000,
+    ...backendField(results.values()),
+  });
+}
+
+/** SPEC 5.B5: the training error and loss of every method reach about 0. */
+function trainingConvergenceClaims(
+  config: ReturnType<typeof loadExperiment<typeof trainingConvergenceSettingsSchema>>,
+  settings: TrainingConvergenceSettings,
+  outcomes: MethodOutcome[],
+): ClaimResult[] {
+  const context = scaleContext(settings.base, settings.seeds);
+  const { maxTrainError, maxTrainLoss } = settings.criteria;
+  const incomplete = outcomes.filter((outcome) => outcome.diverged + outcome.missing > 0);
+  const incompleteNote = incomplete.length
+    ? ` Runs that did not finish (counted as not converged): ${incomplete.map((o) => `${o.method.label}: ${o.diverged} diverged, ${o.missing} missing`).join("; ")}.`
+    : "";
+  const perMethod = (values: (outcome: MethodOutcome) => number[], format: (value: number) => string) =>
+    outcomes
+      .map((outcome) => {
+        const summary = summarize(values(outcome));
+        return `${outcome.method.label}: ${format(summary.mean)} (max ${format(summary.max)})`;
+      })
+      .join("; ");
+  const allBelow = (values: (outcome: MethodOutcome) => number[], limit: number) =>
+    incomplete.length === 0 && outcomes.every((outcome) => values(outcome).every((value) => value <= limit));
+  const reached = outcomes
+    .map((outcome) => {
+      const epochs = outcome.epochsToCriterion;
+      const text = epochs.map((epoch) => (epoch === null ? "never" : String(epoch))).join(", ");
+      return `${outcome.method.label}: ${text}`;
+    })
+    .join("; ");
+  return [
+    claimResult(config, "train-error-near-zero", {
+      verdict: verdictOf(allBelow((o) => o.finalErrors, maxTrainError)),
+      ourValue: `final training error ${perMethod((o) => o.finalErrors, percent)}`,
+      details:
+        `Holds when every seed of every method ends with a training error <= ${percent(maxTrainError)} (eval mode, unaugmented training images, as trained on). ` +
+        `Epoch at which the training error first reached ${percent(maxTrainError)}, per seed: ${reached}.${incompleteNote} ${context}.`,
+    }),
+    claimResult(config, "train-loss-near-zero", {
+      verdict: verdictOf(allBelow((o) => o.finalLosses, maxTrainLoss)),
+      ourValue: `final training loss ${perMethod((o) => o.finalLosses, fmt)}`,
+      details:
+        `Holds when every seed of every method ends with a training cross-entropy <= ${maxTrainLoss} (the initial loss is about ln ${settings.base.dataset === "cifar100" ? 100 : 10} = ${fmt(Math.log(settings.base.dataset === "cifar100" ? 100 : 10))}; ` +
+        `the weight-decay term is not included).${incompleteNote} ${context}.`,
+    }),
+  ];
+}
+

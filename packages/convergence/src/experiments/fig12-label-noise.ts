@@ -1,0 +1,282 @@
+/**
+ * Figure fig12-label-noise (issue 5 part 3, SPEC 3.9 / 5.B4, the paper's Fig. 12): ERM and SAM trained with 60%
+ * symmetric label noise. Over epochs: the test error (clean test set) and the train error on the noisy samples
+ * (error w.r.t. the noisy labels on the corrupted training points: 100% = nothing memorized, 0% = all memorized).
+ * The paper: SAM's early-stopped test error is far below ERM's; both eventually fit the noisy labels, SAM later;
+ * the test error rises as they do. Consequence of the convergence theory (SPEC 2.4): SAM converges, so it memorizes.
+ */
+import { z } from "zod";
+import { loadExperiment, type Profile } from "@sam-repro/runner";
+import { runJobs, summarize, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
+import { CURVES, DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "../deep-net-curves.js";
+import { labelNoiseSpec, type LabelNoiseRow } from "../deep-net-specs.js";
+import { LABEL_NOISE_ID } from "./deep-net-ids.js";
+import { backendField, clearlyBelow, describeErrors, missingDataReason, percent, runConfig, runRecord, scaleContext, seedListSchema, trainingBaseSchema } from "./deep-net-shared.js";
+import { claimResult, verdictOf, writeNotRunFigure } from "./shared.js";
+
+const CURVE_KEYS = ["test-erm", "noisy-erm", "test-sam", "noisy-sam"] as const;
+type CurveKey = (typeof CURVE_KEYS)[number];
+
+/** The paper's four curves (SPEC 3.9): ERM red, SAM blue; test error solid, train error on noisy samples dashed. */
+export const LABEL_NOISE_CURVES: Record<CurveKey, Curve> = {
+  "test-erm": { label: "Test error, ERM", color: CURVES.ermRed.color, dash: DASHES.solid },
+  "noisy-erm": { label: "Train error on noisy samples, ERM", color: CURVES.ermRed.color, dash: DASHES.dashed },
+  "test-sam": { label: "Test error, SAM", color: CURVES.sam.color, dash: DASHES.solid },
+  "noisy-sam": { label: "Train error on noisy samples, SAM", color: CURVES.sam.color, dash: DASHES.dashed },
+};
+
+const panelSchema = z
+  .strictObject({
+    /** Panel title, e.g. "ResNet-18 on CIFAR-10". */
+    label: z.string().min(1),
+    base: trainingBaseSchema,
+    /** rho of the SAM runs (the paper's value is unspecified, SPEC 5.C). */
+    samRho: z.number().positive(),
+    /** Paper readings (SPEC 3.9), drawn as hollow diamonds: error in percent at an epoch. */
+    reference: z.array(z.strictObject({ curve: z.enum(CURVE_KEYS), epoch: z.number().min(0), error: z.number().min(0).max(100) })).default([]),
+  })
+  .superRefine((panel, context) => {
+    if (!panel.base.labelNoise || panel.base.labelNoise.fraction <= 0) context.addIssue({ code: "custom", path: ["base", "labelNoise"], message: "Fig. 12 needs label noise (fraction > 0)" });
+    if (panel.base.evalNoisySize === 0) context.addIssue({ code: "custom", path: ["base", "evalNoisySize"], message: "must be > 0: the figure plots the train error on the noisy samples" });
+  });
+
+export const labelNoiseSettingsSchema = z.strictObject({
+  seeds: seedListSchema,
+  panels: z.array(panelSchema).min(1),
+  criteria: z.strictObject({
+    /** The noisy labels count as fitted when the final train error on the noisy samples is at most this. */
+    fittedNoisyError: z.number().min(0).max(1),
+    /** The memorization epoch: the first evaluation with a train error on the noisy samples at most this. */
+    memorizationLevel: z.number().gt(0).lt(1),
+    /** The test error "rises" when final - best is at least this (fraction) and clearly above the seed noise. */
+    minimumRise: z.number().min(0),
+  }),
+});
+export type LabelNoiseSettings = z.infer<typeof labelNoiseSettingsSchema>;
+type Panel = LabelNoiseSettings["panels"][number];
+type Method = "erm" | "sam";
+type LabelNoiseJob = TrainJob & { panel: number; method: Method; seed: number };
+
+/** ERM and SAM for every panel and seed. */
+export function labelNoiseJobs(settings: LabelNoiseSettings): LabelNoiseJob[] {
+  return settings.panels.flatMap((panel, index) =>
+    settings.seeds.flatMap((seed) => [
+      { name: `noise-p${index}-erm-s${seed}`, panel: index, method: "erm" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sgd" } }) },
+      { name: `noise-p${index}-sam-rho${panel.samRho}-s${seed}`, panel: index, method: "sam" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sam", rho: panel.samRho } }) },
+    ]),
+  );
+}
+
+/** What one run of Fig. 12 shows: its best and final test error, its final noisy-train error, when it memorized. */
+export interface RunOutcome {
+  seed: number;
+  status: RunResult["status"] | "missing";
+  bestTestError: number;
+  bestEpoch: number | null;
+  finalTestError: number;
+  finalNoisyError: number;
+  /** First evaluation with noisy-train error <= the memorization level (null: never). */
+  memorizationEpoch: number | null;
+  /**
+   * The final error on (up to evalTrainSize) training points w.r.t. the labels trained on, noisy ones included,
+   * unaugmented (the official train_err): 0 only when the noisy labels are fitted too. NaN when not measured.
+   */
+  finalTrainError: number;
+}
+
+/** The outcome of one run; a run that diverged (or is missing) has no final values (NaN). */
+export function runOutcome(seed: number, result: RunResult | undefined, memorizationLevel: number): RunOutcome {
+  const test = metricSeries(result?.metrics ?? [], "testError");
+  const noisy = metricSeries(result?.metrics ?? [], "noisyTrainError");
+  const best = bestPoint(test);
+  const complete = result?.status === "completed";
+  return {
+    seed,
+    status: result?.status ?? "missing",
+    bestTestError: best?.value ?? Number.NaN,
+    bestEpoch: best?.epoch ?? null,
+    // A diverged run has no end of training: its final values stay NaN.
+    finalTestError: complete ? (finalPoint(test)?.value ?? Number.NaN) : Number.NaN,
+    finalNoisyError: complete ? (finalPoint(noisy)?.value ?? Number.NaN) : Number.NaN,
+    memorizationEpoch: firstEpochAtOrBelow(noisy, memorizationLevel),
+    finalTrainError: complete ? (finalPoint(metricSeries(result?.metrics ?? [], "trainEvalError"))?.value ?? Number.NaN) : Number.NaN,
+  };
+}
+
+interface PanelOutcome {
+  panel: Panel;
+  erm: RunOutcome[];
+  sam: RunOutcome[];
+}
+
+/**
+ * Trains (or reuses) ERM and SAM for every panel and seed, then writes reports/fig12-label-noise/ with the test
+ * error and noisy-train error curves and the claims of SPEC 5.B4 (SPEC 3.9 readings as reference).
+ */
+export async function reproduceLabelNoise(profile: Profile): Promise<string> {
+  const started = performance.now();
+  const config = loadExperiment(LABEL_NOISE_ID, profile, labelNoiseSettingsSchema);
+  const settings = config.settings;
+  // Panels whose dataset is missing are left out (e.g. CIFAR-100 at the paper profile); none left: "not run".
+  const skipped = settings.panels.flatMap((panel) => {
+    const reason = missingDataReason(panel.base.dataset);
+    return reason ? [{ label: panel.label, reason }] : [];
+  });
+  const runnable = settings.panels.map((panel, index) => ({ panel, index })).filter(({ panel }) => !skipped.some((s) => s.label === panel.label));
+  if (runnable.length === 0) return writeNotRunFigure(config, skipped.map((s) => `${s.label}: ${s.reason}`).join("; "), started, config.paperFigure);
+
+  const jobs = labelNoiseJobs(settings).filter((job) => runnable.some(({ index }) => index === job.panel));
+  const results = await runJobs(jobs, profile, LABEL_NOISE_ID);
+  const runsOf = (panel: number, method: Method) => jobs.filter((job) => job.panel === panel && job.method === method);
+
+  const rows: LabelNoiseRow[] = [];
+  const referenceRows: LabelNoiseRow[] = [];
+  const outcomes: PanelOutcome[] = [];
+  for (const { panel, index } of runnable) {
+    for (const method of ["erm", "sam"] as const) {
+      const runs = runsOf(index, method).map((job) => results.get(job.name));
+      for (const [metric, key] of [["testError", `test-${method}`], ["noisyTrainError", `noisy-${method}`]] as const) {
+        for (const point of seedBand(runs.map((run) => metricSeries(run?.metrics ?? [], metric)))) {
+          rows.push({ panel: panel.label, curve: LABEL_NOISE_CURVES[key].label, epoch: point.epoch, error: 100 * point.mean, lower: 100 * point.min, upper: 100 * point.max });
+        }
+      }
+    }
+    for (const reading of panel.reference) {
+      referenceRows.push({ panel: panel.label, curve: LABEL_NOISE_CURVES[reading.curve].label, epoch: reading.epoch, error: reading.error, lower: reading.error, upper: reading.error });
+    }
+    const outcomesOf = (method: Method) => runsOf(index, method).map((job) => runOutcome(job.seed, results.get(job.name), settings.criteria.memorizationLevel));
+    outcomes.push({ panel, erm: outcomesOf("erm"), sam: outcomesOf("sam") });
+  }
+  const claims = labelNoiseClaims(config, settings, outcomes, skipped);
+
+  const first = runnable[0]!.panel.base;
+  const drops = first.schedule === "piecewise" ? `LR ${first.learningRate}, ÷10 at epoch ${first.epochs / 2} and ÷100 at ${(3 * first.epochs) / 4}` : `${first.schedule} LR ${first.learningRate}`;
+  const spec = labelNoiseSpec({
+    rows,
+    curves: CURVE_KEYS.map((key) => LABEL_NOISE_CURVES[key]),
+    referenceRows,
+    panelCount: runnable.length,
+    title: "Fig. 12: ERM and SAM with 60% label noise: test error and train error on the noisy samples",
+    subtitle: [
+      `profile ${profile}: ${runnable.map(({ panel }) => `${panel.label}: ${scaleContext(panel.base, settings.seeds)}, SAM ρ = ${panel.samRho}`).join(" | ")}`,
+      `${drops}; mean over seeds, band = min..max${referenceRows.length ? "; diamonds: the paper's Fig. 12 read off (SPEC 3.9)" : ""}.`,
+    ],
+  });
+  return writeFigure({
+    id: LABEL_NOISE_ID,
+    title: config.title,
+    paperFigure: config.paperFigure,
+    profile,
+    setup: { ...settings, unspecified: config.unspecified, ...(skipped.length ? { skippedPanels: skipped } : {}) },
+    ...(profile !== "paper"
+      ? {
+          scaledDown: `${runnable.map(({ panel }) => `${panel.label}: ${scaleContext(panel.base, settings.seeds)}`).join("; ")} (paper: PreAct ResNet-18 / ResNet-34 on 45k CIFAR-10 / CIFAR-100 images, 1000 epochs, LR drops at 500 and 750, batch 128, augmentation).`,
+        }
+      : {}),
+    data: {
+      rows,
+      referenceRows,
+      outcomes: outcomes.map((outcome) => ({ panel: outcome.panel.label, samRho: outcome.panel.samRho, erm: outcome.erm, sam: outcome.sam })),
+      runs: jobs.map((job) => ({ panel: settings.panels[job.panel]!.label, method: job.method, seed: job.seed, ...runRecord(job, results.get(job.name), profile) })),
+    },
+    spec,
+    claims,
+    wallSeconds: (performance.now() - started) / 1000,
+    ...backendField(results.values()),
+  });
+}
+
+/** SPEC 5.B4's claims, checked in every panel that ran (a claim holds when it holds in each). */
+function labelNoiseClaims(
+  config: ReturnType<typeof loadExperiment<typeof labelNoiseSettingsSchema>>,
+  settings: LabelNoiseSettings,
+  outcomes: PanelOutcome[],
+  skipped: Array<{ label: string; reason: string }>,
+): ClaimResult[] {
+  const { fittedNoisyError, memorizationLevel, minimumRise } = settings.criteria;
+  const skippedNote = skipped.length ? ` Not run: ${skipped.map((s) => `${s.label} (${s.reason})`).join("; ")}.` : "";
+  const contextOf = (outcome: PanelOutcome) => `${outcome.panel.label}: ${scaleContext(outcome.panel.base, settings.seeds)}, SAM rho ${outcome.panel.samRho}`;
+  const context = outcomes.map(contextOf).join(" | ") + "." + skippedNote;
+  const values = (runs: RunOutcome[], field: "bestTestError" | "finalTestError" | "finalNoisyError" | "finalTrainError") => runs.map((run) => run[field]);
+  const perSeed = (runs: RunOutcome[], format: (run: RunOutcome) => string) => runs.map((run) => `s${run.seed} ${format(run)}`).join(", ");
+  const epochText = (epoch: number | null) => (epoch === null ? "never" : `epoch ${epoch}`);
+
+  // 1. SAM's early-stopped test error is clearly below ERM's.
+  const best = outcomes.map((outcome) => ({ outcome, comparison: clearlyBelow(values(outcome.sam, "bestTestError"), values(outcome.erm, "bestTestError")) }));
+  // 2. Both fit the noisy labels by the end.
+  const fitted = outcomes.map((outcome) => ({
+    outcome,
+    holds: [...outcome.erm, ...outcome.sam].every((run) => run.finalNoisyError <= fittedNoisyError),
+  }));
+  // 3. SAM memorizes later than ERM, seed by seed (a run that never reaches the level counts as later than any epoch).
+  const later = outcomes.map((outcome) => ({
+    outcome,
+    holds: outcome.erm.every((erm) => {
+      const sam = outcome.sam.find((run) => run.seed === erm.seed);
+      return erm.memorizationEpoch !== null && sam !== undefined && (sam.memorizationEpoch === null || sam.memorizationEpoch > erm.memorizationEpoch);
+    }),
+  }));
+  // 4. The test error rises from its best as the noisy labels get fitted, for both methods.
+  const rise = outcomes.map((outcome) => {
+    const of = (runs: RunOutcome[]) => {
+      const comparison = clearlyBelow(values(runs, "bestTestError"), values(runs, "finalTestError"));
+      return { comparison, holds: comparison.clear && comparison.gap >= minimumRise };
+    };
+    return { outcome, erm: of(outcome.erm), sam: of(outcome.sam) };
+  });
+  // 5. At the end SAM's test error is still below ERM's.
+  const final = outcomes.map((outcome) => ({ outcome, comparison: clearlyBelow(values(outcome.sam, "finalTestError"), values(outcome.erm, "finalTestError")) }));
+
+  return [
+    claimResult(config, "sam-best-test-error-below-erm", {
+      verdict: verdictOf(best.every((entry) => entry.comparison.clear)),
+      ourValue: best.map(({ outcome, comparison }) => `${outcome.panel.label}: SAM ${describeErrors(comparison.lower)} vs ERM ${describeErrors(comparison.higher)}`).join(" | "),
+      details:
+        `Best test error over the evaluations (early stopping selected on the test set, as the official "Min values"). ` +
+        best
+          .map(({ outcome, comparison }) =>
+            `${outcome.panel.label}: gap ${(100 * comparison.gap).toFixed(2)} pp vs 2 x seed std ${(200 * comparison.noise).toFixed(2)} pp; ` +
+            `ERM ${perSeed(outcome.erm, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}; SAM ${perSeed(outcome.sam, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}`,
+          )
+          .join(" | ") +
+        `. Holds when SAM's mean is below ERM's by more than twice the larger seed standard deviation. ${context}`,
+    }),
+    claimResult(config, "both-fit-noisy-labels", {
+      verdict: verdictOf(fitted.every((entry) => entry.holds)),
+      ourValue: outcomes
+        .map((outcome) => `${outcome.panel.label}: final noisy-train error ERM ${describeErrors(summarize(values(outcome.erm, "finalNoisyError")))}, SAM ${describeErrors(summarize(values(outcome.sam, "finalNoisyError")))}`)
+        .join(" | "),
+      details:
+        `Holds when every run ends with a train error on the noisy samples <= ${percent(fittedNoisyError)}. ` +
+        `For comparison, the final error on the training points w.r.t. the labels trained on (noisy included, unaugmented, the official train_err): ` +
+        outcomes.map((outcome) => `${outcome.panel.label}: ERM ${perSeed(outcome.erm, (run) => percent(run.finalTrainError))}; SAM ${perSeed(outcome.sam, (run) => percent(run.finalTrainError))}`).join(" | ") +
+        `. ${context}`,
+    }),
+    claimResult(config, "sam-memorizes-later", {
+      verdict: verdictOf(later.every((entry) => entry.holds)),
+      ourValue: outcomes
+        .map((outcome) => `${outcome.panel.label}: first epoch with noisy-train error <= ${percent(memorizationLevel)}: ERM ${perSeed(outcome.erm, (run) => epochText(run.memorizationEpoch))}; SAM ${perSeed(outcome.sam, (run) => epochText(run.memorizationEpoch))}`)
+        .join(" | "),
+      details: `Holds when, for every seed, ERM reaches a noisy-train error <= ${percent(memorizationLevel)} and SAM reaches it at a later evaluation or never. ${context}`,
+    }),
+    claimResult(config, "test-error-rises-with-memorization", {
+      verdict: verdictOf(rise.every((entry) => entry.erm.holds && entry.sam.holds)),
+      ourValue: rise
+        .map(
+          ({ outcome, erm, sam }) =>
+            `${outcome.panel.label}: ERM best ${percent(erm.comparison.lower.mean)} -> final ${percent(erm.comparison.higher.mean)} (+${(100 * erm.comparison.gap).toFixed(2)} pp); ` +
+            `SAM best ${percent(sam.comparison.lower.mean)} -> final ${percent(sam.comparison.higher.mean)} (+${(100 * sam.comparison.gap).toFixed(2)} pp)`,
+        )
+        .join(" | "),
+      details: `Holds when, for ERM and for SAM, the final test error exceeds the best one by at least ${(100 * minimumRise).toFixed(1)} pp and by more than twice the larger seed standard deviation. ${context}`,
+    }),
+    claimResult(config, "sam-final-test-error-below-erm", {
+      verdict: verdictOf(final.every((entry) => entry.comparison.clear)),
+      ourValue: final.map(({ outcome, comparison }) => `${outcome.panel.label}: SAM ${describeErrors(comparison.lower)} vs ERM ${describeErrors(comparison.higher)}`).join(" | "),
+      details:
+        final.map(({ outcome, comparison }) => `${outcome.panel.label}: gap ${(100 * comparison.gap).toFixed(2)} pp vs 2 x seed std ${(200 * comparison.noise).toFixed(2)} pp`).join(" | ") +
+        `. Holds when SAM's final test error is below ERM's by more than twice the larger seed standard deviation. ${context}`,
+    }),
+  ];
+}
