@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { InputError } from "@sam-repro/runner";
+import { decodeRecords, encodeRecords } from "./cifar-format.js";
+import { DATA_DIR_ENV_VAR, loadCifar, readClassNames, resolveDataDirectory, type CifarData } from "./cifar-files.js";
+import { randomImageSet } from "./test-files.js";
+
+const SHARED = path.resolve(import.meta.dirname, "../../../../../shared/datasets");
+let temporary: string;
+let cifar10: CifarData;
+
+beforeAll(() => {
+  temporary = mkdtempSync(path.join(os.tmpdir(), "deep-nets-data-"));
+  cifar10 = loadCifar("cifar10", { dataDirectory: SHARED });
+});
+afterAll(() => rmSync(temporary, { recursive: true, force: true }));
+
+describe("CIFAR-10 from the original binary files", () => {
+  test("first labels, counts and class balance match the published dataset", () => {
+    expect(Array.from(cifar10.train.labels.subarray(0, 10))).toEqual([6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
+    expect(Array.from(cifar10.test.labels.subarray(0, 10))).toEqual([3, 8, 8, 0, 6, 6, 1, 6, 3, 1]);
+    expect(cifar10.train.count).toBe(50_000);
+    expect(cifar10.test.count).toBe(10_000);
+    const perClass = new Array(10).fill(0);
+    for (const label of cifar10.train.labels) perClass[label]++;
+    expect(perClass).toEqual(new Array(10).fill(5000));
+    expect(readClassNames("cifar10", cifar10.directory)?.slice(0, 3)).toEqual(["airplane", "automobile", "bird"]);
+  });
+
+  test("pixels are decoded into height x width x channel order (per-channel means of the known dataset)", () => {
+    const sums = [0, 0, 0];
+    const images = cifar10.train.images;
+    for (let i = 0; i < images.length; i += 3) {
+      sums[0] += images[i]!;
+      sums[1] += images[i + 1]!;
+      sums[2] += images[i + 2]!;
+    }
+    const pixels = images.length / 3;
+    // Known CIFAR-10 channel means (0.4914, 0.4822, 0.4465) * 255; a plane/channel mix-up would swap them.
+    expect(sums[0] / pixels).toBeCloseTo(125.307, 2);
+    expect(sums[1] / pixels).toBeCloseTo(122.95, 2);
+    expect(sums[2] / pixels).toBeCloseTo(113.865, 2);
+  });
+
+  test("a truncated gzip file is an InputError that says so", () => {
+    const directory = path.join(temporary, "truncated", "cifar-10");
+    mkdirSync(directory, { recursive: true });
+    const gz = readFileSync(path.join(SHARED, "cifar-10", "test_batch.bin.gz"));
+    writeFileSync(path.join(directory, "test_batch.bin.gz"), gz.subarray(0, gz.length - 5000));
+    expect(() => loadCifar("cifar10", { dataDirectory: path.dirname(directory), testOnly: true })).toThrow(/truncated or corrupted/);
+  });
+
+  test("a plain file that is too short, or has one changed byte, is rejected (size, then sha256)", () => {
+    const directory = path.join(temporary, "corrupted", "cifar-10-batches-bin");
+    mkdirSync(directory, { recursive: true });
+    const bytes = gunzipSync(readFileSync(path.join(SHARED, "cifar-10", "test_batch.bin.gz")));
+    writeFileSync(path.join(directory, "test_batch.bin"), bytes.subarray(0, bytes.length - 3073));
+    const load = () => loadCifar("cifar10", { dataDirectory: path.dirname(directory), testOnly: true });
+    expect(load).toThrow(InputError);
+    expect(load).toThrow(/truncated/);
+    const flipped = Buffer.from(bytes);
+    flipped[12345] = (flipped[12345]! + 1) % 256;
+    writeFileSync(path.join(directory, "test_batch.bin"), flipped);
+    expect(load).toThrow(/sha256 .* does not match/);
+  });
+});
+
+describe("CIFAR-100 binary format (loading generated files: download.test.ts)", () => {
+  test("encode/decode round trip keeps the R, G, B planes apart", () => {
+    const set = randomImageSet(3, 100, 1);
+    const bytes = encodeRecords(set, "cifar100");
+    // Record 0: byte 2 is the first red value = pixel (0, 0) channel 0; byte 2 + 1024 its green value.
+    expect(bytes[1]).toBe(set.labels[0]);
+    expect(bytes[2]).toBe(set.images[0]);
+    expect(bytes[2 + 1024]).toBe(set.images[1]);
+    expect(bytes[2 + 2048]).toBe(set.images[2]);
+    expect(decodeRecords(bytes, "cifar100")).toEqual(set);
+  });
+
+  test("a label outside 0..99 is reported as a corrupted file", () => {
+    const set = randomImageSet(1, 100, 2);
+    const bytes = encodeRecords(set, "cifar100");
+    bytes[1] = 150;
+    expect(() => decodeRecords(bytes, "cifar100")).toThrow(/label 150 is outside 0..99/);
+  });
+});
+
+describe("data directory", () => {
+  test("flag, then environment variable, then ../shared/datasets", () => {
+    const previous = process.env[DATA_DIR_ENV_VAR];
+    try {
+      delete process.env[DATA_DIR_ENV_VAR];
+      expect(path.resolve(resolveDataDirectory("cifar10"))).toBe(SHARED);
+      process.env[DATA_DIR_ENV_VAR] = temporary;
+      expect(resolveDataDirectory("cifar10")).toBe(temporary);
+      expect(resolveDataDirectory("cifar10", SHARED)).toBe(SHARED);
+      expect(() => resolveDataDirectory("cifar10", path.join(temporary, "missing"))).toThrow(/--data-dir: data directory .* does not exist/);
+      process.env[DATA_DIR_ENV_VAR] = path.join(temporary, "missing");
+      expect(() => resolveDataDirectory("cifar10")).toThrow(new RegExp(DATA_DIR_ENV_VAR));
+    } finally {
+      if (previous === undefined) delete process.env[DATA_DIR_ENV_VAR];
+      else process.env[DATA_DIR_ENV_VAR] = previous;
+    }
+  });
+});

@@ -1,0 +1,140 @@
+import type { FigureOutput } from "@sam-repro/figures";
+import path from "node:path";
+import { z } from "zod";
+import { PALETTE, DASHES, lineChart, type ClaimResult, type Row } from "@sam-repro/figures";
+import { loadExperiment, type Profile } from "@sam-repro/runner";
+import { SeededRandom } from "@sam-repro/runtime";
+import { ResNet } from "../models/resnet.js";
+import { epochSeed, prepareData } from "../training/prepared-data.js";
+import { interpolate, type InterpolationPoint } from "../training/interpolation.js";
+import { readWeightsFile } from "../training/run-store.js";
+import { modelConfigOf } from "../training/trainer.js";
+import { claimResult, figureOutput, scaleContext, summarize } from "./common.js";
+import { FIG9_ID, finetuningJobs, finetuningSettingsSchema, runFinetuning } from "./fig9-finetuning.js";
+import { cachedCifar, jobDirectory } from "./jobs.js";
+
+export const FIG10_ID = "fig10-interpolation";
+
+const settingsSchema = z.strictObject({
+  /** The runs come from this figure's config at the same profile (the same runs, trained once). */
+  runsFrom: z.literal(FIG9_ID),
+  alphaFrom: z.number().default(-1),
+  alphaTo: z.number().default(2),
+  alphaStep: z.number().positive().default(0.05),
+  /** Training images for the BatchNorm statistics at each point (SPEC 1.7: 5,000, augmented). */
+  statisticsImages: z.number().int().min(1).default(5000),
+  /** Train and test images on which loss and error are measured (SPEC 1.7: 1,024). */
+  evalImages: z.number().int().min(1).default(1024),
+  /** Train-loss barrier tolerance: max over a in [0,1] minus the larger endpoint (nats). */
+  barrierTolerance: z.number().min(0).default(0.05),
+});
+
+/**
+ * Fig. 10 (SPEC 3.7, 5.B3): train and test loss along theta(a) = (1 - a) theta_{ERM->SAM} + a theta_ERM,
+ * a in [-1, 2]: the ERM -> SAM end (a = 0) and the ERM end (a = 1) of Fig. 9's runs.
+ */
+export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
+  const started = performance.now();
+  const experiment = loadExperiment(FIG10_ID, profile, settingsSchema);
+  const settings = experiment.settings;
+  const training = loadExperiment(FIG9_ID, profile, finetuningSettingsSchema).settings;
+  const results = await runFinetuning(training, profile, `${FIG10_ID} (runs of ${FIG9_ID})`);
+  const { bases, continuations } = finetuningJobs(training, profile);
+  const steps = Math.round((settings.alphaTo - settings.alphaFrom) / settings.alphaStep);
+  const alphas = Array.from({ length: steps + 1 }, (_, i) => Number((settings.alphaFrom + i * settings.alphaStep).toFixed(6)));
+
+  const perSeed: Array<{ seed: number; points: InterpolationPoint[] }> = [];
+  for (const seed of training.seeds) {
+    const ermJob = bases.find((j) => j.role === "erm" && j.seed === seed)!;
+    const ermSamJob = continuations.find((j) => j.role === "erm-sam" && j.seed === seed)!;
+    const erm = results.get(ermJob.name);
+    const ermSam = results.get(ermSamJob.name);
+    if (!erm || !ermSam || erm.status !== "completed" || ermSam.status !== "completed") continue;
+    const config = ermSam.config;
+    const data = prepareData(config, cachedCifar(config.dataset));
+    const model = new ResNet(modelConfigOf(config, data.classes), config.seed);
+    const random = new SeededRandom(epochSeed(seed, 0, "evaluation"));
+    const order = random.permutation(data.train.count);
+    const start = readWeightsFile(path.join(jobDirectory(ermSamJob, profile), ermSam.weightsFile)).parameters;
+    const end = readWeightsFile(path.join(jobDirectory(ermJob, profile), erm.weightsFile)).parameters;
+    const points = interpolate(model, start, end, data.train, data.test, {
+      alphas,
+      statisticsIndices: order.slice(0, Math.min(settings.statisticsImages, data.train.count)),
+      statisticsBatchSize: config.batchSize,
+      augment: config.augment,
+      trainIndices: order.slice(0, Math.min(settings.evalImages, data.train.count)),
+      testIndices: Int32Array.from({ length: Math.min(settings.evalImages, data.test.count) }, (_, i) => i),
+      seed,
+    });
+    model.dispose();
+    perSeed.push({ seed, points });
+  }
+
+  const rows: Row[] = [];
+  for (const { seed, points } of perSeed) {
+    for (const p of points) {
+      rows.push({ seed: `seed ${seed}`, curve: "Test loss", alpha: p.alpha, loss: p.test.loss, error: p.test.error });
+      rows.push({ seed: `seed ${seed}`, curve: "Train loss", alpha: p.alpha, loss: p.train.loss, error: p.train.error });
+    }
+  }
+  const spec = lineChart({
+    title: "Fig. 10: loss between the ERM → SAM (a = 0) and ERM (a = 1) weights",
+    subtitle: `profile ${profile}; one line per seed; BatchNorm statistics recomputed at every point`,
+    data: rows,
+    x: { field: "alpha", title: "Interpolation between model weights" },
+    y: { field: "loss", title: "Cross-entropy", scale: "log" },
+    color: { field: "curve", title: "Curve", domain: ["Test loss", "Train loss"], range: [PALETTE.blue, PALETTE.red] },
+    strokeDash: { field: "curve", domain: ["Test loss", "Train loss"], range: [[...DASHES.solid], [...DASHES.dashed]] },
+    detail: "seed",
+  });
+
+  const claims = fig10Claims(experiment, settings.barrierTolerance, perSeed, scaleContext(training.base, training.seeds));
+  return figureOutput(experiment, {
+    setup: { ...settings, training },
+    scaledDown: `Runs of ${FIG9_ID} at this profile (${scaleContext(training.base, training.seeds)}); a step ${settings.alphaStep} (paper 0.05), ${settings.evalImages} evaluation images (paper 1,024), BatchNorm statistics from ${settings.statisticsImages} training images (paper 5,000).`,
+    data: { alphas, perSeed },
+    spec,
+    claims,
+    started,
+    results: results.values(),
+  });
+}
+
+function fig10Claims(
+  experiment: ReturnType<typeof loadExperiment<typeof settingsSchema>>,
+  tolerance: number,
+  perSeed: Array<{ seed: number; points: InterpolationPoint[] }>,
+  context: string,
+): ClaimResult[] {
+  if (perSeed.length === 0) {
+    return ["no-barrier", "erm-sam-lower-test-error"].map((id) => claimResult(experiment, id, null, "not run", "No completed ERM and ERM -> SAM run pair (diverged or missing)."));
+  }
+  const barriers = perSeed.map(({ points }) => {
+    const at = (a: number) => points.reduce((best, p) => (Math.abs(p.alpha - a) < Math.abs(best.alpha - a) ? p : best));
+    const endpoints = Math.max(at(0).train.loss, at(1).train.loss);
+    const inside = points.filter((p) => p.alpha >= 0 && p.alpha <= 1).map((p) => p.train.loss);
+    return Math.max(...inside) - endpoints;
+  });
+  const lowerTest = perSeed.map(({ points }) => {
+    const at = (a: number) => points.reduce((best, p) => (Math.abs(p.alpha - a) < Math.abs(best.alpha - a) ? p : best));
+    return { ermSam: at(0).test.error, erm: at(1).test.error };
+  });
+  const wins = lowerTest.filter((t) => t.ermSam < t.erm).length;
+  const barrierSummary = summarize(barriers);
+  return [
+    claimResult(
+      experiment,
+      "no-barrier",
+      `largest train-loss rise above the endpoints on a in [0, 1]: ${barriers.map((b, i) => `seed ${perSeed[i]!.seed} ${b.toFixed(4)}`).join(", ")} nats`,
+      barrierSummary.max <= tolerance ? "holds" : "does not hold",
+      `Holds when, for every seed, the train loss between the endpoints exceeds the larger endpoint loss by at most ${tolerance} nats. ${context}.`,
+    ),
+    claimResult(
+      experiment,
+      "erm-sam-lower-test-error",
+      `ERM -> SAM lower on ${wins} of ${lowerTest.length} seeds (${lowerTest.map((t, i) => `seed ${perSeed[i]!.seed}: ${(100 * t.ermSam).toFixed(2)}% vs ${(100 * t.erm).toFixed(2)}%`).join("; ")})`,
+      wins > lowerTest.length / 2 ? "holds" : "does not hold",
+      `Test error on the evaluation images at a = 0 (ERM -> SAM) vs a = 1 (ERM); holds on a majority of seeds (the paper: 2 of 3). ${context}.`,
+    ),
+  ];
+}

@@ -1,0 +1,189 @@
+import * as tf from "@tensorflow/tfjs";
+import { SeededRandom } from "@sam-repro/runtime";
+import {
+  describeNetwork,
+  groupCount,
+  type ConvLayer,
+  type ModelConfig,
+  type NetworkSpec,
+  type NormLayer,
+  type ParameterSpec,
+} from "./architecture.js";
+import { registerFastConvInputGradient } from "./wasm-conv-input-gradient.js";
+
+/** PyTorch's BatchNorm defaults: running = (1 - 0.1) running + 0.1 batch; eps 1e-5 (also GroupNorm's eps). */
+export const BATCH_NORM_MOMENTUM = 0.1;
+export const NORM_EPSILON = 1e-5;
+
+/**
+ * How a forward pass treats normalization:
+ * - inference: BatchNorm uses its running statistics (PyTorch eval mode);
+ * - training: BatchNorm normalizes with the batch's statistics, and updates the running statistics
+ *   only if `updateStatistics` (so a SAM step can decide which of its passes updates them, SPEC 1.4).
+ * GroupNorm is the same in both.
+ */
+export type ForwardMode =
+  | { training: false }
+  | { training: true; updateStatistics: boolean; /** Running-statistics momentum (default 0.1); 1/k gives a cumulative average. */ statisticsMomentum?: number };
+
+/** Fills a Float32Array with an initializer's values from a seeded generator. */
+function initialValues(spec: ParameterSpec, random: SeededRandom): Float32Array {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  const init = spec.init;
+  if (init.kind === "constant") values.fill(init.value);
+  else if (init.kind === "uniform") for (let i = 0; i < size; i++) values[i] = (2 * random.uniform() - 1) * init.bound;
+  else {
+    const std = Math.sqrt(2 / init.fanOut);
+    for (let i = 0; i < size; i++) values[i] = std * random.normal();
+  }
+  return values;
+}
+
+/**
+ * A ResNet built from tfjs ops on its own variables (not tf.layers), so that which pass updates the
+ * BatchNorm statistics is explicit and parameter counts are exact. Trainable parameters are
+ * `parameters` (in the order of `spec.parameters`); BatchNorm running statistics are the
+ * non-trainable `statistics`. Initialization follows SPEC 4.2, from `seed`.
+ */
+export class ResNet {
+  readonly spec: NetworkSpec;
+  readonly parameters: tf.Variable[];
+  readonly statistics: tf.Variable[];
+  private readonly byName = new Map<string, tf.Variable>();
+
+  constructor(readonly config: ModelConfig, seed: number) {
+    this.spec = describeNetwork(config);
+    registerFastConvInputGradient();
+    const random = new SeededRandom(seed * 65537 + 3);
+    const make = (spec: ParameterSpec, trainable: boolean) => {
+      const variable = tf.variable(tf.tensor(initialValues(spec, random), spec.shape, "float32"), trainable, `${spec.name}#${uniqueSuffix()}`);
+      this.byName.set(spec.name, variable);
+      return variable;
+    };
+    this.parameters = this.spec.parameters.map((spec) => make(spec, true));
+    this.statistics = this.spec.statistics.map((spec) => make(spec, false));
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.parameters.reduce((sum, variable) => sum + variable.size, 0);
+  }
+
+  get usesBatchNorm(): boolean {
+    return this.config.normalization === "batch";
+  }
+
+  /** Logits [batch, classes] for images x [batch, 32, 32, 3] in [0, 1]. */
+  apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
+    const { stem, blocks, headNorm, linear } = this.spec;
+    let h = this.conv(x, stem.conv);
+    if (stem.norm) h = tf.relu(this.norm(h, stem.norm, mode));
+    const preact = this.config.architecture === "preact";
+    for (const block of blocks) {
+      if (preact) {
+        const activated = tf.relu(this.norm(h, block.norm1, mode));
+        const shortcut = block.shortcut ? this.conv(activated, block.shortcut.conv) : h;
+        let out = this.conv(activated, block.conv1);
+        out = this.conv(tf.relu(this.norm(out, block.norm2, mode)), block.conv2);
+        h = tf.add(out, shortcut);
+      } else {
+        let out = tf.relu(this.norm(this.conv(h, block.conv1), block.norm1, mode));
+        out = this.norm(this.conv(out, block.conv2), block.norm2, mode);
+        let shortcut = h;
+        if (block.shortcut) {
+          shortcut = this.conv(h, block.shortcut.conv);
+          if (block.shortcut.norm) shortcut = this.norm(shortcut, block.shortcut.norm, mode);
+        }
+        h = tf.relu(tf.add(out, shortcut));
+      }
+    }
+    if (headNorm) h = tf.relu(this.norm(h, headNorm, mode));
+    // Average pooling over the final 4x4 map (avgpool 4 in the official code) is the global mean.
+    const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
+    return tf.add(tf.matMul(features, this.get(linear.weight) as tf.Tensor2D), this.get(linear.bias));
+  }
+
+  private get(name: string): tf.Variable {
+    const variable = this.byName.get(name);
+    if (!variable) throw new Error(`ResNet: no variable ${name}`);
+    return variable;
+  }
+
+  private conv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D {
+    return tf.conv2d(x, this.get(layer.filter) as tf.Tensor4D, layer.stride, layer.padding === 0 ? "valid" : layer.padding);
+  }
+
+  /**
+   * BatchNorm as y = x * s + t with s = gamma / sqrt(var + eps), t = beta - mean * s (the form that is
+   * fast on wasm, TFJS-BACKENDS.md). Training mode uses the biased batch variance and, when asked,
+   * updates running mean and the unbiased running variance with momentum 0.1 (PyTorch). GroupNorm
+   * normalizes each sample over (H, W, channels of the group).
+   */
+  private norm(x: tf.Tensor4D, layer: NormLayer, mode: ForwardMode): tf.Tensor4D {
+    const gamma = this.get(layer.scale);
+    const beta = this.get(layer.shift);
+    if (this.config.normalization === "group") {
+      const [n, height, width, channels] = x.shape;
+      const groups = groupCount(this.config);
+      const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
+      const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
+      const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), x.shape);
+      return tf.add(tf.mul(normalized, gamma), beta);
+    }
+    const runningMean = this.get(layer.runningMean!);
+    const runningVariance = this.get(layer.runningVariance!);
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (mode.training) {
+      ({ mean, variance } = tf.moments(x, [0, 1, 2]));
+      if (mode.updateStatistics) {
+        const count = x.shape[0] * x.shape[1] * x.shape[2];
+        const unbiased = count > 1 ? count / (count - 1) : 1;
+        const momentum = mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM;
+        // The update does not feed the loss, so the gradient tape ignores it.
+        runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
+        runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - momentum), tf.mul(variance, momentum * unbiased)));
+      }
+    } else {
+      mean = runningMean;
+      variance = runningVariance;
+    }
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPSILON)));
+    const shift = tf.sub(beta, tf.mul(mean, scale));
+    return tf.add(tf.mul(x, scale), shift);
+  }
+
+  /** Weights and statistics as Float32Arrays (copies), in `parameters` then `statistics` order. */
+  readWeights(): { parameters: Float32Array[]; statistics: Float32Array[] } {
+    return {
+      parameters: this.parameters.map((v) => v.dataSync().slice() as Float32Array),
+      statistics: this.statistics.map((v) => v.dataSync().slice() as Float32Array),
+    };
+  }
+
+  /** Overwrites weights (and statistics when given) with exact copies of the values. */
+  writeWeights(weights: { parameters: Float32Array[]; statistics?: Float32Array[] }): void {
+    assign(this.parameters, weights.parameters, "parameters");
+    if (weights.statistics) assign(this.statistics, weights.statistics, "statistics");
+  }
+
+  dispose(): void {
+    for (const variable of [...this.parameters, ...this.statistics]) variable.dispose();
+  }
+}
+
+function assign(variables: tf.Variable[], values: Float32Array[], what: string): void {
+  if (values.length !== variables.length) throw new Error(`${what}: expected ${variables.length} tensors, got ${values.length}`);
+  variables.forEach((variable, i) => {
+    const value = values[i]!;
+    if (value.length !== variable.size) throw new Error(`${what}[${i}] (${variable.name}): expected ${variable.size} values, got ${value.length}`);
+    tf.tidy(() => variable.assign(tf.tensor(value, variable.shape, "float32")));
+  });
+}
+
+let nextSuffix = 0;
+// tfjs variable names must be unique per engine; several models live side by side (EMA, interpolation).
+function uniqueSuffix(): number {
+  return nextSuffix++;
+}

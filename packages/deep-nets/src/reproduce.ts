@@ -1,0 +1,31 @@
+import { writeFigure, type FigureOutput } from "@sam-repro/figures";
+import { InputError, type Profile } from "@sam-repro/runner";
+import { FIG1_ID, reproduceFig1 } from "./experiments/fig1-perturbations.js";
+import { FIG9_ID, reproduceFig9 } from "./experiments/fig9-finetuning.js";
+import { FIG10_ID, reproduceFig10 } from "./experiments/fig10-interpolation.js";
+import { MSAM_ID, reproduceMsam } from "./experiments/msam-vs-m.js";
+
+/** The figures of this package, in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs). */
+export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Promise<FigureOutput> }> = [
+  { id: FIG1_ID, run: reproduceFig1 },
+  { id: MSAM_ID, run: reproduceMsam },
+  { id: FIG9_ID, run: reproduceFig9 },
+  { id: FIG10_ID, run: reproduceFig10 },
+];
+
+/**
+ * Regenerates the deep-network figures (all, or the ids in `only`) at a profile under reports/
+ * (SPEC 5.B). Training runs go to runs/deep-nets/<profile>/ and are reused when their config is unchanged.
+ */
+export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
+  const known = FIGURES.map((figure) => figure.id);
+  const unknown = (options.only ?? []).filter((id) => !known.includes(id));
+  if (unknown.length) throw new InputError(`--only: unknown figure id(s) ${unknown.join(", ")}; allowed: ${known.join(", ")}`);
+  for (const figure of FIGURES) {
+    if (options.only && !options.only.includes(figure.id)) continue;
+    const output = await figure.run(options.profile);
+    const directory = await writeFigure(output);
+    const verdicts = output.claims.map((claim) => `${claim.id}: ${claim.verdict}`).join(", ");
+    process.stderr.write(`${figure.id}: wrote ${directory} (${output.wallSeconds.toFixed(1)} s) — ${verdicts}\n`);
+  }
+}

@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { SAM_VARIANTS, ASCENT_BATCH_SOURCES, BATCH_NORM_STATISTICS_MODES } from "@sam-repro/sam";
+import { DATASET_NAMES } from "../data/cifar-format.js";
+import { MODEL_NAMES } from "../models/architecture.js";
+import { LEARNING_RATE_SCHEDULES } from "./schedule.js";
+
+const positiveInt = z.number().int().min(1);
+const nonNegative = z.number().min(0);
+
+/** m-sharpness by projected gradient ascent (SPEC 1.7; defaults are eval_sharpness.py's). */
+export const sharpnessSettingsSchema = z.strictObject({
+  rho: z.number().positive().default(0.1),
+  /** Step size = stepSizeMultiplier * rho (default 0.1, i.e. 0.01). */
+  stepSizeMultiplier: z.number().positive().default(0.1),
+  iterations: positiveInt.default(20),
+  restarts: positiveInt.default(1),
+  /** Unaugmented training points (validation excluded). */
+  examples: positiveInt.default(256),
+  /** m: the batch on which each perturbation is maximized. */
+  batchSize: positiveInt.default(128),
+});
+export type SharpnessSettings = z.infer<typeof sharpnessSettingsSchema>;
+
+/** Which weight perturbation a run trains with (SPEC 1.3; the SamOptimizer of @sam-repro/sam). */
+export const samSettingsSchema = z.strictObject({
+  variant: z.enum(SAM_VARIANTS).default("sgd"),
+  rho: nonNegative.default(0.05),
+  /** m of m-SAM (must divide the batch size); default: the batch size. */
+  m: positiveInt.optional(),
+  /** "previous" = n-SAM as the official --sam_use_prev_batch (SPEC 1.3 c). */
+  ascentBatch: z.enum(ASCENT_BATCH_SOURCES).default("same"),
+  /** Random baseline: sigma of the Gaussian perturbation of every weight (SPEC 1.3 d). */
+  randomSigma: nonNegative.optional(),
+  /** SAM active iff start <= epoch/epochs <= end, epoch 1-based (SPEC 1.3 h). */
+  epochWindow: z.tuple([nonNegative, nonNegative]).optional(),
+  /** The official code updates BatchNorm running statistics in both passes (SPEC 1.4). */
+  batchNormStatistics: z.enum(BATCH_NORM_STATISTICS_MODES).default("both-passes"),
+  ascentSteps: positiveInt.default(1),
+});
+export type SamSettings = z.infer<typeof samSettingsSchema>;
+
+/** One training run: the official train.py's settings (SPEC 4.1) plus the subset sizes of the cpu profile. */
+export const trainConfigSchema = z.strictObject({
+  dataset: z.enum(DATASET_NAMES).default("cifar10"),
+  model: z.enum(MODEL_NAMES as [string, ...string[]]).default("resnet18"),
+  width: positiveInt.default(64),
+  /** GroupNorm groups (default width/2, the official `_gn` models). */
+  groups: positiveInt.optional(),
+  /** Training images (a random subset of the 45k split); default all 45,000. */
+  trainSize: positiveInt.optional(),
+  validationSize: z.number().int().min(0).default(5000),
+  /** Test images (the first n of the test set); default all 10,000. */
+  testSize: positiveInt.optional(),
+  augment: z.boolean().default(true),
+  labelNoise: z
+    .strictObject({ fraction: z.number().min(0).max(1), type: z.enum(["symmetric", "asymmetric"]).default("symmetric") })
+    .optional(),
+  epochs: positiveInt.default(200),
+  batchSize: positiveInt.default(128),
+  learningRate: nonNegative.default(0.1),
+  schedule: z.enum(LEARNING_RATE_SCHEDULES).default("piecewise"),
+  momentum: z.number().min(0).max(1).default(0.9),
+  /** lambda of 0.5 lambda ||w||^2 inside the objective (SPEC 1.4). */
+  weightDecay: nonNegative.default(5e-4),
+  sam: samSettingsSchema.default({ variant: "sgd", rho: 0.05, ascentBatch: "same", batchNormStatistics: "both-passes", ascentSteps: 1 }),
+  /** EMA of the weights, w_ema <- tau w_ema + (1 - tau) w every step (official swa_tau 0.999); null: off. */
+  emaTau: z.number().min(0).max(1).nullable().default(null),
+  /** Evaluate every k epochs (and after the last). */
+  evalEvery: positiveInt.default(5),
+  /** Also evaluate before the first step (the official epoch 0). */
+  evaluateAtStart: z.boolean().default(false),
+  /** Training points on which the (eval-mode, unaugmented) train error and loss are measured; 0: none. */
+  evalTrainSize: z.number().int().min(0).default(1000),
+  /** Noisy training points for the train error on noisy samples (SPEC 3.9; official: ~384 of 640). */
+  evalNoisySize: z.number().int().min(0).default(1000),
+  /** Validation points evaluated (0: none). */
+  evalValidationSize: z.number().int().min(0).default(0),
+  /** m-sharpness of the final weights (SPEC 1.7); null: not measured. */
+  sharpness: sharpnessSettingsSchema.nullable().default(null),
+  /** Start from the final weights of this run directory (fine-tuning, SPEC 1.3 h: no optimizer state). */
+  initFrom: z.string().optional(),
+  seed: z.number().int().min(0).default(0),
+});
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** Bump when a change to the training code changes results, so stored runs are not reused. */
+export const RUN_FORMAT_VERSION = 1;
+
+/** A short stable hash of a full config: runs with equal hashes are the same run. */
+export function configHash(config: TrainConfig): string {
+  return createHash("sha256").update(JSON.stringify({ version: RUN_FORMAT_VERSION, config: sortKeys(config) })).digest("hex").slice(0, 12);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
+  }
+  return value;
+}
