@@ -1,16 +1,11 @@
-import { InputError, type Profile } from "@sam-repro/runner";
+import { runFigures, type FigureRunner, type Profile } from "@sam-repro/runner";
 import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
 import { TWO_CYCLE_ID, reproduceTwoCycle } from "./experiments/sam-two-cycle.js";
 import { RATE_ID, reproduceRate } from "./experiments/stochastic-convergence-rate.js";
 import { STABILITY_ID, reproduceStability } from "./experiments/usam-stability-quadratic.js";
 import { LABEL_NOISE_ID, TRAINING_CONVERGENCE_ID } from "./experiments/deep-net-ids.js";
 
-/** One figure of this package: its id (= experiments/<id>.json = reports/<id>/) and the function that writes it. */
-export interface FigureRunner {
-  id: string;
-  /** Runs the figure at a profile and returns the directory it wrote. */
-  run: (profile: Profile) => Promise<string>;
-}
+export type { FigureRunner };
 
 /** The theory checks of SPEC 2.4 / 5.A5 (issue 5 parts 1 and 2), in the order `reproduce` runs them. */
 export const THEORY_FIGURES: readonly FigureRunner[] = [
@@ -47,14 +42,5 @@ export function allFigures(): FigureRunner[] {
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5, 5.B4, 5.B5). */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
-  const figures = allFigures();
-  const known = figures.map((figure) => figure.id);
-  const unknown = (options.only ?? []).filter((id) => !known.includes(id));
-  if (unknown.length) throw new InputError(`--only: unknown figure id(s) ${unknown.join(", ")}; allowed: ${known.join(", ")}`);
-  for (const figure of figures) {
-    if (options.only && !options.only.includes(figure.id)) continue;
-    const started = performance.now();
-    const directory = await figure.run(options.profile);
-    process.stderr.write(`${figure.id}: wrote ${directory} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-  }
+  await runFigures(allFigures(), options);
 }

@@ -347,8 +347,10 @@ function evaluationRecord(
   let noisyTrainError: number | null = null;
   if (data.trainIsNoisy && config.evalNoisySize > 0) {
     const noisy = Int32Array.from(random.permutation(data.train.count).filter((index) => data.trainIsNoisy![index] === 1)).slice(0, config.evalNoisySize);
-    // Official train_err_ln: augmented training images, eval mode, error w.r.t. the noisy labels.
-    if (noisy.length > 0) noisyTrainError = evaluateModel(model, data.train, { indices: noisy, augmentWith: random }).error;
+    // Official train_err_ln: eval mode, error w.r.t. the noisy labels, on images from the training loader, which
+    // augments only when training does (--no_data_augm gives unaugmented images).
+    const augmentWith = config.augment ? random : undefined;
+    if (noisy.length > 0) noisyTrainError = evaluateModel(model, data.train, { indices: noisy, ...(augmentWith ? { augmentWith } : {}) }).error;
   }
   let validationError: number | null = null;
   if (config.evalValidationSize > 0 && data.validation.count > 0) {
