@@ -1,4 +1,5 @@
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { readFileSync, existsSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { InputError, validate, workspaceRoot } from "@sam-repro/runner";
@@ -136,7 +137,7 @@ export function registerCommands(program: Command): void {
       const info = await initBackend();
       process.stderr.write(`${describeBackend(info)}\n`);
       const method = config.sam.variant === "sam" && config.sam.ascentBatch === "previous" ? "nsam" : config.sam.variant;
-      const directory = flags.runDir ?? path.join(runsDirectory(), "train", `${config.model}-${method}-${configHash(config)}`);
+      const directory = flags.runDir ?? path.join(runsDirectory(), "train", `${config.model}-${method}-${configHash(config, tf.getBackend())}`);
       const data = loadCifar(config.dataset, flags.dataDir ? { dataDirectory: flags.dataDir } : {});
       const result = await trainRun(config, { directory, data, label: `train ${config.model} ${method}` });
       const final = result.final;

@@ -132,9 +132,12 @@ export function scaleContext(base: Record<string, unknown>, seeds: number[]): st
  */
 export function figureOutput(
   experiment: ExperimentConfig<unknown>,
-  parts: { setup: Record<string, unknown>; scaledDown: string; data: unknown; spec: Record<string, unknown>; claims: ClaimResult[]; started: number; results: Iterable<RunResult> },
+  parts: { setup: Record<string, unknown>; scaledDown: string; data: Record<string, unknown>; spec: Record<string, unknown>; claims: ClaimResult[]; started: number; results: Iterable<RunResult> },
 ): FigureOutput {
-  const backend = [...parts.results][0]?.backend;
+  const runs = [...parts.results];
+  const backend = runs[0]?.backend;
+  // Reused runs cost no time in this call: record what training them took.
+  const training = { runs: runs.length, diverged: runs.filter((r) => r.status === "diverged").length, runWallSecondsSum: runs.reduce((sum, r) => sum + r.wallSeconds, 0) };
   return {
     id: experiment.id,
     title: experiment.title,
@@ -142,7 +145,7 @@ export function figureOutput(
     profile: experiment.profile,
     setup: { ...parts.setup, unspecified: experiment.unspecified },
     ...(experiment.profile !== "paper" ? { scaledDown: parts.scaledDown } : {}),
-    data: parts.data,
+    data: { ...(parts.data as Record<string, unknown>), training },
     spec: parts.spec,
     claims: parts.claims,
     wallSeconds: (performance.now() - parts.started) / 1000,

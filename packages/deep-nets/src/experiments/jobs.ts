@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
+import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createProgress, type Profile } from "@sam-repro/runner";
@@ -20,9 +21,9 @@ export interface TrainJob {
 /** Environment variable: worker processes for a figure's runs (default: min(2, CPU cores)). */
 export const WORKERS_ENV_VAR = "SAM_REPRO_WORKERS";
 
-/** The directory of a job: runs/deep-nets/<profile>/<name>-<config hash>. */
+/** The directory of a job: runs/deep-nets/<profile>/<name>-<hash of config and active backend>. */
 export function jobDirectory(job: TrainJob, profile: Profile): string {
-  return path.join(runsDirectory(), "deep-nets", profile, `${job.name}-${configHash(job.config)}`);
+  return path.join(runsDirectory(), "deep-nets", profile, `${job.name}-${configHash(job.config, tf.getBackend())}`);
 }
 
 /** Steps a job takes (for the combined progress bar). */
@@ -87,7 +88,7 @@ export async function runJobs(jobs: TrainJob[], profile: Profile, label: string)
   const pending: TrainJob[] = [];
   for (const job of jobs) {
     const finished = readRunResult(jobDirectory(job, profile));
-    if (finished && finished.hash === configHash(job.config)) results.set(job.name, finished);
+    if (finished && finished.hash === configHash(job.config, tf.getBackend())) results.set(job.name, finished);
     else pending.push(job);
   }
   for (const job of jobs) if (results.has(job.name)) done.set(job.name, jobSteps(job));

@@ -88,9 +88,13 @@ export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 /** Bump when a change to the training code changes results, so stored runs are not reused. */
 export const RUN_FORMAT_VERSION = 1;
 
-/** A short stable hash of a full config: runs with equal hashes are the same run. */
-export function configHash(config: TrainConfig): string {
-  return createHash("sha256").update(JSON.stringify({ version: RUN_FORMAT_VERSION, config: sortKeys(config) })).digest("hex").slice(0, 12);
+/**
+ * A short stable hash of a full config and the tfjs backend that computes it: runs with equal hashes
+ * are the same run. Backends round differently (wasm, native, tensorflow), so a run continued or
+ * reused on another backend would not give the same numbers: the backend is part of the identity.
+ */
+export function configHash(config: TrainConfig, backend: string): string {
+  return createHash("sha256").update(JSON.stringify({ version: RUN_FORMAT_VERSION, backend, config: sortKeys(config) })).digest("hex").slice(0, 12);
 }
 
 function sortKeys(value: unknown): unknown {

@@ -79,7 +79,7 @@ export interface StepInfo {
 export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<RunResult> {
   const directory = options.directory;
   mkdirSync(directory, { recursive: true });
-  const hash = configHash(config);
+  const hash = configHash(config, tf.getBackend());
   const existing = readRunResult(directory);
   if (existing && existing.hash === hash) return existing;
 
