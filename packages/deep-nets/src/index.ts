@@ -12,7 +12,6 @@ export { augmentBatch, gatherBatch, toUnitFloats, CROP_PADDING } from "./data/au
 export { applyLabelNoise, asymmetricTarget, type LabelNoiseType, type NoisyLabels } from "./data/label-noise.js";
 export { countParameters, describeNetwork, modelFromPreset, MODEL_NAMES, MODEL_PRESETS, type ModelConfig, type Normalization } from "./models/architecture.js";
 export { ResNet, type ForwardMode } from "./models/resnet.js";
-export { registerFastConvInputGradient } from "./models/wasm-conv-input-gradient.js";
 export { trainConfigSchema, samSettingsSchema, sharpnessSettingsSchema, configHash, type TrainConfig, type TrainConfigInput, type SamSettings, type SharpnessSettings } from "./training/config.js";
 export { learningRateAt, LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from "./training/schedule.js";
 export { prepareData, type PreparedData } from "./training/prepared-data.js";

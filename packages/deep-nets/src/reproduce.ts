@@ -1,5 +1,5 @@
 import { writeFigure, type FigureOutput } from "@sam-repro/figures";
-import { InputError, type Profile } from "@sam-repro/runner";
+import { runFigures, type Profile } from "@sam-repro/runner";
 import { FIG1_ID, reproduceFig1 } from "./experiments/fig1-perturbations.js";
 import { FIG9_ID, reproduceFig9 } from "./experiments/fig9-finetuning.js";
 import { FIG10_ID, reproduceFig10 } from "./experiments/fig10-interpolation.js";
@@ -18,14 +18,13 @@ export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Pro
  * (SPEC 5.B). Training runs go to runs/deep-nets/<profile>/ and are reused when their config is unchanged.
  */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
-  const known = FIGURES.map((figure) => figure.id);
-  const unknown = (options.only ?? []).filter((id) => !known.includes(id));
-  if (unknown.length) throw new InputError(`--only: unknown figure id(s) ${unknown.join(", ")}; allowed: ${known.join(", ")}`);
-  for (const figure of FIGURES) {
-    if (options.only && !options.only.includes(figure.id)) continue;
-    const output = await figure.run(options.profile);
-    const directory = await writeFigure(output);
-    const verdicts = output.claims.map((claim) => `${claim.id}: ${claim.verdict}`).join(", ");
-    process.stderr.write(`${figure.id}: wrote ${directory} (${output.wallSeconds.toFixed(1)} s) — ${verdicts}\n`);
-  }
+  const runners = FIGURES.map((figure) => ({
+    id: figure.id,
+    run: async (profile: Profile) => {
+      const output = await figure.run(profile);
+      const directory = await writeFigure(output);
+      return `wrote ${directory} — ${output.claims.map((claim) => `${claim.id}: ${claim.verdict}`).join(", ")}`;
+    },
+  }));
+  await runFigures(runners, options);
 }

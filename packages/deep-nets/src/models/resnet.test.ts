@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "@sam-repro/runtime";
+import { initBackend, registerWasmGradientKernels } from "@sam-repro/runtime";
 import { countParameters, describeNetwork, modelFromPreset } from "./architecture.js";
 import { ResNet } from "./resnet.js";
-import { registerFastConvInputGradient } from "./wasm-conv-input-gradient.js";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -97,7 +96,7 @@ describe("forward pass", () => {
 
 describe("wasm Conv2DBackpropInput through Conv2D", () => {
   test("input gradients equal the cpu backend's for strides 1-3 and every padding form", async () => {
-    registerFastConvInputGradient();
+    registerWasmGradientKernels();
     type Shape4 = [number, number, number, number];
     const cases: Array<[Shape4, Shape4, number, "same" | "valid" | number]> = [
       [[2, 8, 8, 3], [3, 3, 3, 4], 1, 1],

@@ -9,7 +9,6 @@ import {
   type NormLayer,
   type ParameterSpec,
 } from "./architecture.js";
-import { registerFastConvInputGradient } from "./wasm-conv-input-gradient.js";
 
 /** PyTorch's BatchNorm defaults: running = (1 - 0.1) running + 0.1 batch; eps 1e-5 (also GroupNorm's eps). */
 export const BATCH_NORM_MOMENTUM = 0.1;
@@ -54,7 +53,6 @@ export class ResNet {
 
   constructor(readonly config: ModelConfig, seed: number) {
     this.spec = describeNetwork(config);
-    registerFastConvInputGradient();
     const random = new SeededRandom(seed * 65537 + 3);
     const make = (spec: ParameterSpec, trainable: boolean) => {
       const variable = tf.variable(tf.tensor(initialValues(spec, random), spec.shape, "float32"), trainable, `${spec.name}#${uniqueSuffix()}`);
