@@ -13,7 +13,7 @@ export function registerCommands(program: Command): void {
       const summary = await buildReport(options.dir ?? reportsDir());
       const { counts } = summary;
       process.stdout.write(
-        `${summary.figures} figures, ${summary.claims} claims: ${counts.holds} hold, ${counts["does not hold"]} do not hold, ${counts["not run"]} not run\n` +
+        `${summary.figures} figures, ${summary.claims} claims: ${counts.holds} hold, ${counts["does not hold"]} do not hold, ${counts.inconclusive} inconclusive, ${counts["not run"]} not run\n` +
           `wrote ${summary.markdownFile}\nwrote ${summary.htmlFile}\n` +
           `(${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
       );

@@ -127,10 +127,11 @@ function figureSection(figure: FigureEntry): string[] {
   return lines;
 }
 
-/** "7 claims: 4 hold, 2 do not hold, 1 not run." */
+/** "7 claims: 4 hold, 2 do not hold, 1 not run." (inconclusive claims are counted only when there are any). */
 export function countsSentence(claims: readonly ClaimResult[]): string {
   const counts = verdictCounts(claims);
-  return `${claims.length} claim${claims.length === 1 ? "" : "s"}: ${counts.holds} hold, ${counts["does not hold"]} do not hold, ${counts["not run"]} not run.`;
+  const inconclusive = counts.inconclusive > 0 ? `, ${counts.inconclusive} inconclusive` : "";
+  return `${claims.length} claim${claims.length === 1 ? "" : "s"}: ${counts.holds} hold, ${counts["does not hold"]} do not hold${inconclusive}, ${counts["not run"]} not run.`;
 }
 
 function verdictText(claim: ClaimResult): string {

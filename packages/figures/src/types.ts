@@ -1,8 +1,11 @@
 import type { Profile } from "@sam-repro/runner";
 
-/** Outcome of checking one claim of the paper. */
-export type Verdict = "holds" | "does not hold" | "not run";
-export const VERDICTS: readonly Verdict[] = ["holds", "does not hold", "not run"];
+/**
+ * Outcome of checking one claim: it holds, it does not hold, the evidence decides neither way
+ * (e.g. a test over seeds that rejects neither hypothesis), or it was not run (data missing, skipped).
+ */
+export type Verdict = "holds" | "does not hold" | "inconclusive" | "not run";
+export const VERDICTS: readonly Verdict[] = ["holds", "does not hold", "inconclusive", "not run"];
 
 /** One claim of the paper as checked by one figure: the paper's value, ours, and the verdict at a profile. */
 export interface ClaimResult {
@@ -14,6 +17,8 @@ export interface ClaimResult {
   profile: Profile;
   /** How the verdict was reached (threshold, seeds, ...), in words. */
   details?: string;
+  /** Whose claim it is: the paper's (the default) or a derivation of ours that the paper does not state. */
+  derivation?: "paper" | "ours";
 }
 
 /** Everything `writeFigure` needs to produce `reports/<id>/`. */
