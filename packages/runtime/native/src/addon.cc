@@ -9,6 +9,7 @@
 
 #include "conv.h"
 #include "elementwise.h"
+#include "grouped_conv.h"
 #include "parallel.h"
 #include "reduce.h"
 #include "simd.h"
@@ -214,6 +215,35 @@ napi_value Conv2D(napi_env env, napi_callback_info info) { return Convolution(en
 napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) { return Convolution(env, info, ConvKind::BackpropInput); }
 napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) { return Convolution(env, info, ConvKind::BackpropFilter); }
 
+// The grouped convolutions: (first input, second input, output, params of one group, groups), where
+// the tensors hold `groups` groups back to back (filters [groups, kh, kw, ci, co]).
+napi_value GroupedConvolution(napi_env env, napi_callback_info info, ConvKind kind) {
+  return guarded(env, [&] {
+    Call call(env, info, 5);
+    const ConvShape s = conv_shape(call.integers(3));
+    const int64_t groups = call.integer(4);
+    if (groups < 1) throw ArgumentError{"groups must be at least 1"};
+    if (kind != ConvKind::Forward && (s.dilation_height != 1 || s.dilation_width != 1))
+      throw ArgumentError{"backprop with dilation is not supported"};
+    const int64_t x = groups * input_size(s), y = groups * output_size(s), w = groups * filter_size(s);
+    if (kind == ConvKind::Forward)
+      grouped_conv2d_forward(call.floats(0, x, "x"), call.floats(1, w, "filter"), call.floats(2, y, "y"), s, (int)groups);
+    else if (kind == ConvKind::BackpropInput)
+      grouped_conv2d_backprop_input(call.floats(0, y, "dy"), call.floats(1, w, "filter"), call.floats(2, x, "dx"), s, (int)groups);
+    else
+      grouped_conv2d_backprop_filter(call.floats(0, x, "x"), call.floats(1, y, "dy"), call.floats(2, w, "dw"), s, (int)groups);
+    return undefined(env);
+  });
+}
+
+napi_value GroupedConv2D(napi_env env, napi_callback_info info) { return GroupedConvolution(env, info, ConvKind::Forward); }
+napi_value GroupedConv2DBackpropInput(napi_env env, napi_callback_info info) {
+  return GroupedConvolution(env, info, ConvKind::BackpropInput);
+}
+napi_value GroupedConv2DBackpropFilter(napi_env env, napi_callback_info info) {
+  return GroupedConvolution(env, info, ConvKind::BackpropFilter);
+}
+
 // biasActivation(y, bias | null, channels, activation)
 napi_value BiasActivation(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -311,6 +341,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"threads", Threads}, {"conv2d", Conv2D}, {"conv2dBackpropInput", Conv2DBackpropInput},
       {"conv2dBackpropFilter", Conv2DBackpropFilter}, {"biasActivation", BiasActivation}, {"binary", Binary},
       {"unary", Unary}, {"addN", AddN}, {"reduceSum", ReduceSum},
+      {"groupedConv2d", GroupedConv2D}, {"groupedConv2dBackpropInput", GroupedConv2DBackpropInput},
+      {"groupedConv2dBackpropFilter", GroupedConv2DBackpropFilter},
   };
   for (const Entry& entry : entries) {
     napi_value fn;

@@ -11,6 +11,10 @@ export interface NativeKernels {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: number[]): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: number[]): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[]): void;
+  /** The three convolutions for `groups` groups back to back, group g with filter g (filters [groups, kh, kw, ci, co]); params describe one group. */
+  groupedConv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: number[], groups: number): void;
+  groupedConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: number[], groups: number): void;
+  groupedConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[], groups: number): void;
   /** In place y[i, c] = act(y[i, c] + bias[c]); activation 0 = linear, 1 = relu. */
   biasActivation(y: Float32Array, bias: Float32Array | null, channels: number, activation: number): void;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;

@@ -49,7 +49,7 @@ export function float32Of(backend: NativeBackend, info: tf.TensorInfo): Float32A
   return converted;
 }
 
-type ConvAttrs = {
+export type ConvAttrs = {
   strides: number | [number, number];
   pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
   dataFormat?: "NHWC" | "NCHW";
@@ -57,7 +57,8 @@ type ConvAttrs = {
   dimRoundingMode?: "floor" | "round" | "ceil";
 };
 
-function convParams(info: tf.backend_util.Conv2DInfo): number[] {
+/** The 15 convolution parameters the addon takes (see NativeKernels.conv2d). */
+export function convParams(info: tf.backend_util.Conv2DInfo): number[] {
   return [
     info.batchSize,
     info.inHeight,
@@ -77,7 +78,8 @@ function convParams(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-function conv2dInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
+/** tfjs's convolution geometry for NHWC x and an [fh, fw, ci, co] filter. */
+export function conv2dInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],

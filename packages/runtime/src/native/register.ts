@@ -4,6 +4,9 @@ import { NATIVE_ADDON_PATH, loadNativeKernels } from "./addon.js";
 import { NATIVE_BACKEND_NAME, NativeBackend } from "./native-backend.js";
 import { registerNativeKernels } from "./native-kernels.js";
 import { registerNativeGradients } from "./native-gradients.js";
+import { registerGroupedConv2D } from "./grouped-conv2d.js";
+import { registerGroupedConv2DBackpropFilter } from "./grouped-conv2d-backprop-filter.js";
+import { registerGroupedConv2DBackpropInput } from "./grouped-conv2d-backprop-input.js";
 
 /** What `sam-repro env` reports about the native addon. */
 export interface NativeAddonInfo {
@@ -44,6 +47,9 @@ export function registerNativeBackend(): NativeRegistration {
   }
   registerNativeKernels();
   registerNativeGradients();
+  registerGroupedConv2D();
+  registerGroupedConv2DBackpropInput();
+  registerGroupedConv2DBackpropFilter();
   const limit = poolLimitBytes();
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
   const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";

@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, test } from "@jest/globals";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.js";
+import { SeededRandom } from "../random.js";
+import { loadNativeKernels } from "./addon.js";
+import { groupedConv2d, hasGroupedConv2D } from "./grouped-ops.js";
+
+// The grouped kernel and its two gradients against k separate dense convolutions on the cpu backend.
+const native = loadNativeKernels();
+const describeNative = native.kernels ? describe : describe.skip;
+
+function randomTensor(shape: number[], seed: number): tf.Tensor {
+  const random = new SeededRandom(seed);
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = random.normal();
+  return tf.tensor(values, shape);
+}
+
+/** y and the gradients of sum(y * r) in x and filter, on `backend`, via groupedConv2d. */
+function valueAndGradients(backend: string, xShape: number[], filterShape: number[], strides: number, pad: "same" | "valid" | number): Float32Array[] {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = randomTensor(xShape, 1);
+    const filter = randomTensor(filterShape, 2);
+    const y = groupedConv2d(x as tf.Tensor4D, filter, strides, pad);
+    const r = randomTensor(y.shape, 3);
+    const [dx, dfilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(groupedConv2d(a as tf.Tensor4D, b, strides, pad), r)))([x, filter]);
+    return [y, dx!, dfilter!].map((t) => t.dataSync().slice() as Float32Array);
+  });
+}
+
+function maxRelativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+describe("groupedConv2d without the native kernel", () => {
+  beforeAll(async () => {
+    await initBackend("cpu");
+  });
+
+  test("the cpu backend has no grouped kernel and computes k dense convolutions", () => {
+    tf.setBackend("cpu");
+    expect(hasGroupedConv2D()).toBe(false);
+    const [y] = valueAndGradients("cpu", [4, 5, 5, 2], [2, 3, 3, 2, 3], 1, "same");
+    const dense = tf.tidy(() => {
+      const x = randomTensor([4, 5, 5, 2], 1);
+      const filters = tf.unstack(randomTensor([2, 3, 3, 2, 3], 2)) as tf.Tensor4D[];
+      const parts = tf.split(x, 2, 0) as tf.Tensor4D[];
+      return tf.concat(parts.map((p, g) => tf.conv2d(p, filters[g]!, 1, "same")), 0).dataSync().slice();
+    });
+    expect(Array.from(y!)).toEqual(Array.from(dense));
+  });
+
+  test("a batch that does not split into the groups is rejected", () => {
+    tf.setBackend("cpu");
+    expect(() => tf.tidy(() => groupedConv2d(tf.zeros([3, 4, 4, 1]), tf.zeros([2, 3, 3, 1, 1]), 1, "same"))).toThrow(/k dividing the batch 3/);
+  });
+});
+
+describeNative("native grouped Conv2D equals k dense convolutions (cpu backend)", () => {
+  beforeAll(async () => {
+    await initBackend("native");
+  });
+
+  const cases = [
+    { x: [6, 8, 8, 3], f: [3, 3, 3, 3, 16], strides: 1, pad: 1 },
+    { x: [8, 8, 8, 16], f: [4, 3, 3, 16, 32], strides: 2, pad: 1 },
+    { x: [4, 8, 8, 8], f: [4, 1, 1, 8, 40], strides: 2, pad: "valid" as const },
+    { x: [2, 7, 6, 5], f: [1, 3, 3, 5, 7], strides: 1, pad: "same" as const },
+  ];
+  for (const c of cases) {
+    test(`x [${c.x}] filter [${c.f}] stride ${c.strides} pad ${c.pad}: value, dx, dfilter`, () => {
+      tf.setBackend("native");
+      expect(hasGroupedConv2D()).toBe(true);
+      const onNative = valueAndGradients("native", c.x, c.f, c.strides, c.pad);
+      const onCpu = valueAndGradients("cpu", c.x, c.f, c.strides, c.pad);
+      for (let i = 0; i < 3; i++) expect(maxRelativeError(onNative[i]!, onCpu[i]!)).toBeLessThan(2e-6);
+    });
+  }
+
+  test("results do not depend on the thread count", () => {
+    const threads = native.kernels!.threads();
+    try {
+      native.kernels!.threads(1);
+      const one = valueAndGradients("native", [8, 8, 8, 16], [4, 3, 3, 16, 32], 2, 1);
+      native.kernels!.threads(2);
+      const two = valueAndGradients("native", [8, 8, 8, 16], [4, 3, 3, 16, 32], 2, 1);
+      one.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(two[i]!)));
+    } finally {
+      native.kernels!.threads(threads);
+    }
+  });
+
+  test("no tensors leak across a forward and backward pass", () => {
+    tf.setBackend("native");
+    valueAndGradients("native", [4, 6, 6, 4], [2, 3, 3, 4, 8], 1, 1);
+    const before = tf.memory().numTensors;
+    valueAndGradients("native", [4, 6, 6, 4], [2, 3, 3, 4, 8], 1, 1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
