@@ -58,6 +58,8 @@ export const trainConfigSchema = z.strictObject({
     .optional(),
   epochs: positiveInt.default(200),
   batchSize: positiveInt.default(128),
+  /** Ghost BatchNorm: training-mode statistics per consecutive group of this many examples (ghost-batch-norm.ts); must divide the batch size. */
+  ghostBatchSize: positiveInt.optional(),
   learningRate: nonNegative.default(0.1),
   schedule: z.enum(LEARNING_RATE_SCHEDULES).default("piecewise"),
   momentum: z.number().min(0).max(1).default(0.9),

@@ -28,6 +28,7 @@ import {
 } from "./run-store.js";
 import { fractionalEpoch, learningRateAt } from "./schedule.js";
 import { measureSharpness } from "./sharpness.js";
+import { ghostBatchForward } from "./ghost-batch-norm.js";
 
 /** The model a config describes (classes from the dataset). */
 export function modelConfigOf(config: TrainConfig, classes: number): ModelConfig {
@@ -92,6 +93,10 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const m = config.sam.m;
   if (data.train.count < batchSize) throw new InputError(`batchSize: ${batchSize} is larger than the ${data.train.count} training images`);
   if (m !== undefined && batchSize % m !== 0) throw new InputError(`sam.m: ${m} does not divide the batch size ${batchSize}`);
+  const ghost = config.ghostBatchSize;
+  if (ghost !== undefined && (batchSize % ghost !== 0 || (m !== undefined && m > ghost && m % ghost !== 0))) {
+    throw new InputError(`ghostBatchSize: ${ghost} does not divide the batch size ${batchSize}${m !== undefined ? ` and m ${m}` : ""}`);
+  }
   if (config.sam.variant === "random" && config.sam.randomSigma === undefined) throw new InputError(`sam.randomSigma: required for variant "random"`);
 
   const samOptions: SamOptions = {
@@ -137,7 +142,8 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const classes = data.classes;
   const pendingCorrect: tf.Scalar[] = [];
   const lossFn: LossFunction = (batch, pass) => {
-    const logits = model.apply(batch.x as tf.Tensor4D, { training: true, updateStatistics: pass.updateStatistics });
+    const mode = { training: true, updateStatistics: pass.updateStatistics } as const;
+    const logits = config.ghostBatchSize ? ghostBatchForward(model, batch.x as tf.Tensor4D, config.ghostBatchSize, mode) : model.apply(batch.x as tf.Tensor4D, mode);
     const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y as tf.Tensor1D, classes), logits) as tf.Scalar;
     // The pass on the descent batch gives the training error that the official code logs.
     if (pass.kind !== "ascent") pendingCorrect.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), "float32"))));
