@@ -1,4 +1,4 @@
-import type { Profile } from "@sam-repro/runner";
+import type { ClaimRule, Profile } from "@sam-repro/runner";
 
 /**
  * Outcome of checking one claim: it holds, it does not hold, the evidence decides neither way
@@ -19,6 +19,8 @@ export interface ClaimResult {
   details?: string;
   /** Whose claim it is: the paper's (the default) or a derivation of ours that the paper does not state. */
   derivation?: "paper" | "ours";
+  /** The verdict rule the config declares for this claim (runner's verdicts module), with its parameters. */
+  rule?: ClaimRule;
 }
 
 /** Everything `writeFigure` needs to produce `reports/<id>/`. */

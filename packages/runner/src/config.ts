@@ -4,12 +4,15 @@ import { z } from "zod";
 import { experimentsDir } from "./paths.js";
 import { InputError } from "./errors.js";
 import { PROFILES, type Profile } from "./profiles.js";
+import { claimRuleSchema } from "./verdicts/rules.js";
 
 /** A claim of the paper that an experiment checks; the value the paper gives, when it gives one. */
 export const claimSpecSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, "claim ids are lower-case words joined by '-'"),
   statement: z.string().min(1),
   paperValue: z.union([z.string(), z.number()]).nullable(),
+  /** The verdict rule, fixed before any run (packages/runner/src/verdicts/rules.ts). */
+  rule: claimRuleSchema.optional(),
 });
 export type ClaimSpec = z.infer<typeof claimSpecSchema>;
 

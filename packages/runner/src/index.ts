@@ -15,3 +15,4 @@ export { REPORTS_DIR_ENV_VAR, experimentsDir, reportsDir, workspaceRoot } from "
 export { DEFAULT_PROFILE, PROFILES, PROFILE_ENV_VAR, parseProfile, type Profile } from "./profiles.js";
 export { createProgress, type Progress } from "./progress.js";
 export { runFigures, type FigureRunner } from "./figures.js";
+export * from "./verdicts/index.js";

@@ -1,0 +1,19 @@
+export { studentTCdf, studentTQuantile } from "./student-t.js";
+export { holmRejections, oneSidedPValue, pairedDifferences, pairedStatistics, tostPValue, type PairedStatistics } from "./paired.js";
+export {
+  VERDICTS,
+  claimRuleSchema,
+  describeRule,
+  judgeFraction,
+  judgePaired,
+  judgeThreshold,
+  thresholdValue,
+  type ClaimRule,
+  type FractionRule,
+  type Judgement,
+  type PairedComparison,
+  type PairedRule,
+  type ThresholdRule,
+  type Verdict,
+} from "./rules.js";
+export { declaredRule, judgedClaim, notRunClaim, type JudgedClaim } from "./claims.js";
