@@ -3,6 +3,8 @@ import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
 import { TWO_CYCLE_ID, reproduceTwoCycle } from "./experiments/sam-two-cycle.js";
 import { RATE_ID, reproduceRate } from "./experiments/stochastic-convergence-rate.js";
 import { STABILITY_ID, reproduceStability } from "./experiments/usam-stability-quadratic.js";
+import { THEOREM2_NONCONVEX_ID, reproduceTheorem2Nonconvex } from "./experiments/theorem2-nonconvex.js";
+import { THEOREM2_PL_ID, reproduceTheorem2Pl } from "./experiments/theorem2-pl.js";
 import { LABEL_NOISE_ID, TRAINING_CONVERGENCE_ID } from "./experiments/deep-net-ids.js";
 
 export type { FigureRunner };
@@ -13,6 +15,8 @@ export const THEORY_FIGURES: readonly FigureRunner[] = [
   { id: TWO_CYCLE_ID, run: reproduceTwoCycle },
   { id: RATE_ID, run: reproduceRate },
   { id: FLOOR_ID, run: reproduceFloor },
+  { id: THEOREM2_NONCONVEX_ID, run: reproduceTheorem2Nonconvex },
+  { id: THEOREM2_PL_ID, run: reproduceTheorem2Pl },
 ];
 
 /**
