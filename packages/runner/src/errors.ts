@@ -1,4 +1,3 @@
-/** Error for a bad config, CLI flag or data file: the message names the field, the value and what is allowed. */
-export class InputError extends Error {
-  override name = "InputError";
-}
+// InputError lives in @sam-repro/sam (the optimizer library throws it and depends on nothing of ours);
+// re-exported here so every runner and the CLI catch the same class.
+export { InputError } from "@sam-repro/sam/errors";

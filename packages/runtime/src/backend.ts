@@ -2,7 +2,6 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "@sam-repro/runner";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
 import { NATIVE_BACKEND_NAME as NATIVE_BACKEND } from "./native/native-backend.js";
 import { registerNativeBackend, type NativeAddonInfo } from "./native/register.js";
@@ -34,6 +33,8 @@ export interface BackendInfo {
   tfjsNodeFound: boolean;
   /** Why better backends were skipped, for the printed summary. */
   notes: string[];
+  /** Problems the user must fix, printed with every backend line (a tfjs-node package installed without its binding). */
+  warnings: string[];
   /** The native addon when the "native" backend is active (vector width, threads, where it was loaded from). */
   nativeAddon?: NativeAddonInfo;
 }
@@ -46,16 +47,52 @@ export function parseBackendChoice(value: string, source = "--backend"): Backend
   throw new InputError(`${source}: unknown backend "${value}"; allowed values: ${BACKEND_CHOICES.join(", ")}`);
 }
 
-function tryLoadNative(pkg: "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-node"): { ok: boolean; reason: string } {
+type TfjsNodePackage = "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-node";
+
+/** absent: not installed; broken: installed but its libtensorflow binding does not load; ok: registered "tensorflow". */
+export interface NativePackageProbe {
+  status: "ok" | "absent" | "broken";
+  reason: string;
+}
+
+/** Whether `pkg` is installed at all (its package.json resolves), independently of whether its binding loads. */
+function isInstalled(pkg: TfjsNodePackage, resolve: (id: string) => string): boolean {
+  try {
+    resolve(`${pkg}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads a tfjs-node package. A package that is installed but throws on load is "broken": npm 11 skips dependency
+ * install scripts unless package.json allows them, and tfjs-node's script is what downloads libtensorflow and
+ * builds tfjs_binding.node, so such an install falls back to the CPU unless this is said out loud.
+ */
+export function probeNativePackage(
+  pkg: TfjsNodePackage,
+  load: (id: string) => unknown = require,
+  resolve: (id: string) => string = require.resolve,
+): NativePackageProbe {
+  if (!isInstalled(pkg, resolve)) return { status: "absent", reason: "not installed" };
   try {
     // The native packages register the "tensorflow" backend as a side effect of loading.
-    require(pkg);
-    return { ok: tf.findBackend("tensorflow") != null, reason: "loaded" };
+    load(pkg);
+    if (tf.findBackend("tensorflow") != null) return { status: "ok", reason: "loaded" };
+    return { status: "broken", reason: "loaded but registered no \"tensorflow\" backend" };
   } catch (error) {
-    // A broken install (e.g. --ignore-scripts) throws without an error code, so any throw means "absent".
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    return { ok: false, reason: message };
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return { status: "broken", reason: message };
   }
+}
+
+/** The loud line for an installed tfjs-node package whose binding is missing, with the command that repairs it. */
+export function brokenPackageWarning(pkg: TfjsNodePackage, reason: string): string {
+  return (
+    `WARNING: ${pkg} is installed but its native binding does not load (${reason}); ` +
+    `its install script probably did not run (npm install-scripts ls; then npm rebuild ${pkg})`
+  );
 }
 
 function wasmDistDirectory(): string {
@@ -94,21 +131,27 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
   let tfjsNodeFound = false;
   let backend: string | null = null;
 
-  if (requested === "auto" || requested === "tensorflow-gpu") {
-    const gpu = tryLoadNative("@tensorflow/tfjs-node-gpu");
-    tfjsNodeGpuFound = gpu.ok;
-    if (gpu.ok && (await activate("tensorflow"))) {
+  const warnings: string[] = [];
+  /** Loads `pkg` and activates "tensorflow"; whether the package loaded (found) and whether it now computes (active). */
+  const tryPackage = async (pkg: TfjsNodePackage): Promise<{ found: boolean; active: boolean }> => {
+    const probe = probeNativePackage(pkg);
+    if (probe.status === "broken") warnings.push(brokenPackageWarning(pkg, probe.reason));
+    const started = probe.status === "ok" && (await activate("tensorflow"));
+    if (!started) notes.push(`${pkg} not usable: ${probe.reason}`);
+    return { found: probe.status === "ok", active: started };
+  };
+  for (const [pkg, choice] of [
+    ["@tensorflow/tfjs-node-gpu", "tensorflow-gpu"],
+    ["@tensorflow/tfjs-node", "tensorflow"],
+  ] as const) {
+    if (backend || (requested !== "auto" && requested !== choice)) continue;
+    const outcome = await tryPackage(pkg);
+    if (pkg === "@tensorflow/tfjs-node-gpu") tfjsNodeGpuFound = outcome.found;
+    else tfjsNodeFound = outcome.found;
+    if (outcome.active) {
       backend = "tensorflow";
-      nativePackage = "@tensorflow/tfjs-node-gpu";
-    } else notes.push(`@tensorflow/tfjs-node-gpu not usable: ${gpu.reason}`);
-  }
-  if (!backend && (requested === "auto" || requested === "tensorflow")) {
-    const cpuNative = tryLoadNative("@tensorflow/tfjs-node");
-    tfjsNodeFound = cpuNative.ok;
-    if (cpuNative.ok && (await activate("tensorflow"))) {
-      backend = "tensorflow";
-      nativePackage = "@tensorflow/tfjs-node";
-    } else notes.push(`@tensorflow/tfjs-node not usable: ${cpuNative.reason}`);
+      nativePackage = pkg;
+    }
   }
   let nativeAddon: NativeAddonInfo | undefined;
   if (!backend && (requested === "auto" || requested === "native")) {
@@ -119,6 +162,9 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
     } else notes.push(native.ok ? "native backend failed to initialise" : native.reason);
   }
   if (!backend && (requested === "auto" || requested === "wasm")) {
+    // Imported here, not at the top: loading tfjs-backend-wasm registers "wasm" with a priority above "cpu",
+    // which would switch the backend of any program that merely imports this package.
+    const { setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
     setWasmPaths(wasmDistDirectory());
     registerWasmGradientKernels();
     if (await activate("wasm")) backend = "wasm";
@@ -139,6 +185,7 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
     tfjsNodeGpuFound,
     tfjsNodeFound,
     notes,
+    warnings,
     ...(nativeAddon ? { nativeAddon } : {}),
   };
   return active;
@@ -169,5 +216,6 @@ export function activeBackend(): BackendInfo | null {
 export function describeBackend(info: BackendInfo): string {
   const native = info.nativePackage ? ` via ${info.nativePackage}` : "";
   const addon = info.nativeAddon ? `, addon ${info.nativeAddon.simd}` : "";
-  return `backend: ${info.backend}${native} (tfjs ${info.tfjsVersion}${addon}, ${info.threads} thread${info.threads === 1 ? "" : "s"}, requested ${info.requested})`;
+  const line = `backend: ${info.backend}${native} (tfjs ${info.tfjsVersion}${addon}, ${info.threads} thread${info.threads === 1 ? "" : "s"}, requested ${info.requested})`;
+  return [line, ...info.warnings].join("\n");
 }

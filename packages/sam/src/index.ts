@@ -38,4 +38,7 @@ export {
   type SamStepResult,
   type SerializedSamState,
 } from "./tfjs/sam-optimizer.js";
+export { withGroupedLoss, type GroupedLossFunction } from "./tfjs/grouped-msam.js";
 export type { SerializedNamedTensor, SerializedTensor } from "./tfjs/serialization.js";
+export { InputError } from "./errors.js";
+export { SeededRandom } from "./random.js";

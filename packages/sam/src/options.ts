@@ -3,7 +3,7 @@
  * accept exactly the same settings and reject bad ones with the same messages: each error names the option,
  * the value and what is allowed (SPEC 1.3).
  */
-import { InputError } from "@sam-repro/runner";
+import { InputError } from "./errors.js";
 
 /** The update rules. sgd = plain gradient step (ERM); random = Gaussian weight perturbation baseline (SPEC 1.3 d). */
 export const SAM_VARIANTS = ["sgd", "sam", "usam", "asam", "random"] as const;

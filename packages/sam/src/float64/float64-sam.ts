@@ -2,8 +2,8 @@
  * The SAM family (SPEC 1.3) on a plain Float64Array parameter vector with a caller-supplied gradient oracle,
  * for the linear-model and convergence experiments. Same rules and options as the tfjs SamOptimizer.
  */
-import { InputError } from "@sam-repro/runner";
-import { SeededRandom } from "@sam-repro/runtime";
+import { InputError } from "../errors.js";
+import { SeededRandom } from "../random.js";
 import {
   COMMON_OPTION_NAMES,
   checkInteger,

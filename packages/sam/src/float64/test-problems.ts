@@ -2,7 +2,7 @@
  * Small problems with known gradients for the tests of both implementations (not exported from the package):
  * a quadratic 0.5 w^T A w - b^T w and per-example least squares 0.5 (x_i . w - y_i)^2.
  */
-import { SeededRandom } from "@sam-repro/runtime";
+import { SeededRandom } from "../random.js";
 import type { Float64GradientOracle } from "./float64-sam.js";
 
 /** Full-batch quadratic L(w) = 0.5 w^T diag(a) w - b^T w; the indices are ignored. */

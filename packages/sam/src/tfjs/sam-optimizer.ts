@@ -3,9 +3,9 @@
  * perturb the weights with one global-norm ascent step (or K projected steps, USAM, ASAM, a random draw), take
  * the gradient there, restore the exact weights and let the base optimizer apply that gradient.
  */
-import * as tf from "@tensorflow/tfjs";
-import { InputError } from "@sam-repro/runner";
-import { SeededRandom } from "@sam-repro/runtime";
+import * as tf from "@tensorflow/tfjs-core";
+import { InputError } from "../errors.js";
+import { SeededRandom } from "../random.js";
 import {
   COMMON_OPTION_NAMES,
   checkChoice,

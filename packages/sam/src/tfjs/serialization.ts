@@ -1,6 +1,6 @@
 /** JSON form of tensors for the optimizer state (arrays of numbers, so a checkpoint is plain JSON). */
-import * as tf from "@tensorflow/tfjs";
-import { InputError } from "@sam-repro/runner";
+import * as tf from "@tensorflow/tfjs-core";
+import { InputError } from "../errors.js";
 
 export interface SerializedTensor {
   shape: number[];

@@ -2,7 +2,7 @@
  * The perturbation math of SPEC 1.3 on lists of tfjs tensors (one per variable), with ONE global l2 norm over
  * all of them. Same rules as ../float64/perturbation.ts; call inside tf.tidy.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { SamVariant } from "../options.js";
 
 /** Global l2 norm sqrt(sum_i ||t_i||^2) over a list of tensors, as a scalar tensor. */
