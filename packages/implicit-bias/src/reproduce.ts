@@ -4,6 +4,7 @@ import { FINETUNING_ID, INTERPOLATION_ID, reproduceFinetuning, reproduceInterpol
 import { EFFECTIVE_INIT_ID, reproduceEffectiveInit } from "./experiments/diag-net-effective-init.js";
 import { FIG6_ID, reproduceFig6 } from "./experiments/fig6-diag-net.js";
 import { RELU_ID, reproduceRelu1d } from "./experiments/relu-1d.js";
+import { THEOREM1_ID, reproduceTheorem1Magnitudes } from "./experiments/theorem1-magnitudes.js";
 
 /** The figures of this package, in the order `reproduce` runs them; each writes reports/<id>/. */
 export const FIGURES: readonly FigureRunner[] = [
@@ -13,6 +14,7 @@ export const FIGURES: readonly FigureRunner[] = [
   { id: INTERPOLATION_ID, run: reproduceInterpolation },
   { id: EFFECTIVE_INIT_ID, run: reproduceEffectiveInit },
   { id: RELU_ID, run: reproduceRelu1d },
+  { id: THEOREM1_ID, run: reproduceTheorem1Magnitudes },
 ];
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A). */
