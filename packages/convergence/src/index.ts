@@ -75,3 +75,4 @@ export {
   type FigureRunner,
 } from "./reproduce.js";
 export { registerCommands, cycleReport, stabilityReport, stochasticReport } from "./commands.js";
+export { rejudgeConvergenceClaims } from "./experiments/rejudge.js";

@@ -30,5 +30,6 @@ export {
 } from "./training/run-store.js";
 export { runJobs, jobDirectory, cachedCifar, WORKERS_ENV_VAR, type TrainJob } from "./experiments/jobs.js";
 export { summarize, type Summary } from "./experiments/common.js";
+export { rejudgeDeepNetClaims, type CommittedFigure } from "./experiments/rejudge.js";
 export { FIGURES, reproduce } from "./reproduce.js";
 export { registerCommands, trainConfigFromFlags } from "./commands.js";

@@ -1,10 +1,10 @@
 /**
  * What the two deep-net figures of this package (issue 5 part 3) share: the training settings a figure's runs
  * have in common (validated by @sam-repro/deep-nets' train config schema), a check that the datasets can be
- * read, the scale context every cpu-profile claim carries, and the comparison "clearly below" over seeds.
+ * read and the scale context every cpu-profile claim carries. Seeds, summaries and verdicts come from @sam-repro/runner.
  */
 import { InputError, type Profile } from "@sam-repro/runner";
-import { jobDirectory, loadCifar, summarize, trainConfigSchema, type DatasetName, type RunResult, type Summary, type TrainConfig, type TrainJob } from "@sam-repro/deep-nets";
+import { jobDirectory, loadCifar, trainConfigSchema, type DatasetName, type RunResult, type TrainConfig, type TrainJob } from "@sam-repro/deep-nets";
 import { z } from "zod";
 
 /**
@@ -13,8 +13,6 @@ import { z } from "zod";
  */
 export const trainingBaseSchema = trainConfigSchema.omit({ sam: true, seed: true, initFrom: true });
 export type TrainingBase = z.infer<typeof trainingBaseSchema>;
-
-export const seedListSchema = z.array(z.number().int().min(0)).min(1);
 
 /** The full config of one run: the shared settings plus the run's method and seed. */
 export function runConfig(base: TrainingBase, overrides: { seed: number; sam: Record<string, unknown> }): TrainConfig {
@@ -45,30 +43,6 @@ export function scaleContext(base: TrainingBase, seeds: readonly number[]): stri
     base.labelNoise ? `${100 * base.labelNoise.fraction}% ${base.labelNoise.type} label noise` : "clean labels",
     `seeds ${seeds.join(", ")}`,
   ].join(", ");
-}
-
-/** An error fraction as a percentage with two decimals; "n/a" when not a number. */
-export function percent(value: number | null | undefined): string {
-  return typeof value === "number" && Number.isFinite(value) ? `${(100 * value).toFixed(2)}%` : "n/a";
-}
-
-/** "mean ± std (min..max, n seeds)" of error fractions, in percent. */
-export function describeErrors(summary: Summary): string {
-  if (summary.n === 0) return "n/a (no finished run)";
-  const spread = summary.n > 1 ? ` (${percent(summary.min)}..${percent(summary.max)})` : "";
-  return `${percent(summary.mean)} ± ${(100 * summary.std).toFixed(2)} pp${spread}, ${summary.n} seed${summary.n === 1 ? "" : "s"}`;
-}
-
-/**
- * Whether `lower` is clearly below `higher` over seeds: the gap of the means exceeds twice the larger seed standard
- * deviation (at least `floor`), the convention of the deep-nets figures.
- */
-export function clearlyBelow(lower: readonly number[], higher: readonly number[], floor = 0.001): { gap: number; noise: number; clear: boolean; lower: Summary; higher: Summary } {
-  const low = summarize([...lower]);
-  const high = summarize([...higher]);
-  const gap = high.mean - low.mean;
-  const noise = Math.max(low.std, high.std, floor);
-  return { gap, noise, clear: low.n > 0 && high.n > 0 && gap > 2 * noise, lower: low, higher: high };
 }
 
 /** `{ backend }`: the backend line of the first run that trained (for the figure's meta.json), or {} if none did. */

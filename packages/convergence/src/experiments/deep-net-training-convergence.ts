@@ -5,14 +5,14 @@
  * paper's Fig. 11, whose content is unknown.
  */
 import { z } from "zod";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
-import { runJobs, samSettingsSchema, summarize, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
+import { declaredRule, judgeThreshold, judgedClaim, loadExperiment, percent, seedsSchema, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { runJobs, samSettingsSchema, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import { DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
 import { finalPoint, firstEpochAtOrBelow, metricSeries, seedBand, type NumericMetric } from "../deep-net-curves.js";
 import { EPOCH_BATCHES, FULL_TRAINING_SET, METHOD_COLORS, trainingConvergenceSpec, type TrainingCurveRow } from "../deep-net-specs.js";
 import { TRAINING_CONVERGENCE_ID } from "./deep-net-ids.js";
-import { backendField, missingDataReason, percent, runConfig, runRecord, scaleContext, seedListSchema, trainingBaseSchema } from "./deep-net-shared.js";
-import { claimResult, fmt, verdictOf, writeNotRunFigure } from "./shared.js";
+import { backendField, missingDataReason, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
+import { fmt, writeNotRunFigure } from "./shared.js";
 
 const methodSchema = z.strictObject({
   /** Part of the run names: lower-case words joined by "-". */
@@ -24,7 +24,7 @@ const methodSchema = z.strictObject({
 
 export const trainingConvergenceSettingsSchema = z
   .strictObject({
-    seeds: seedListSchema,
+    seeds: seedsSchema,
     base: trainingBaseSchema,
     methods: z.array(methodSchema).min(1),
     criteria: z.strictObject({
@@ -57,7 +57,7 @@ export function trainingConvergenceJobs(settings: TrainingConvergenceSettings): 
 }
 
 /** Per method: the final training error and loss of each seed and the epoch its error first reached the criterion. */
-interface MethodOutcome {
+export interface MethodOutcome {
   method: Method;
   finalErrors: number[];
   finalLosses: number[];
@@ -98,19 +98,7 @@ export async function reproduceTrainingConvergence(profile: Profile): Promise<st
     }
   }
 
-  const outcomes: MethodOutcome[] = settings.methods.map((method) => {
-    const runs = runsOf(method);
-    const finished = runs.filter((run): run is RunResult => run?.status === "completed");
-    const finalOf = (run: RunResult, metric: NumericMetric) => finalPoint(metricSeries(run.metrics, metric))?.value ?? Number.NaN;
-    return {
-      method,
-      finalErrors: finished.map((run) => finalOf(run, "trainEvalError")),
-      finalLosses: finished.map((run) => finalOf(run, "trainEvalLoss")),
-      epochsToCriterion: finished.map((run) => firstEpochAtOrBelow(metricSeries(run.metrics, "trainEvalError"), settings.criteria.maxTrainError)),
-      diverged: runs.filter((run) => run?.status === "diverged").length,
-      missing: runs.filter((run) => run === undefined).length,
-    };
-  });
+  const outcomes = methodOutcomes(settings, runsOf);
   const claims = trainingConvergenceClaims(config, settings, outcomes);
 
   const context = scaleContext(settings.base, settings.seeds);
@@ -141,14 +129,29 @@ export async function reproduceTrainingConvergence(profile: Profile): Promise<st
   });
 }
 
-/** SPEC 5.B5: the training error and loss of every method reach about 0. */
-function trainingConvergenceClaims(
-  config: ReturnType<typeof loadExperiment<typeof trainingConvergenceSettingsSchema>>,
-  settings: TrainingConvergenceSettings,
-  outcomes: MethodOutcome[],
-): ClaimResult[] {
+/** The outcome of every method from its runs (in seed order; undefined = missing). Pure: rejudge reuses it on data.json. */
+export function methodOutcomes(settings: TrainingConvergenceSettings, runsOf: (method: Method) => Array<Pick<RunResult, "status" | "metrics"> | undefined>): MethodOutcome[] {
+  return settings.methods.map((method) => {
+    const runs = runsOf(method);
+    const finished = runs.filter((run): run is Pick<RunResult, "status" | "metrics"> => run?.status === "completed");
+    const finalOf = (run: Pick<RunResult, "metrics">, metric: NumericMetric) => finalPoint(metricSeries(run.metrics, metric))?.value ?? Number.NaN;
+    return {
+      method,
+      finalErrors: finished.map((run) => finalOf(run, "trainEvalError")),
+      finalLosses: finished.map((run) => finalOf(run, "trainEvalLoss")),
+      epochsToCriterion: finished.map((run) => firstEpochAtOrBelow(metricSeries(run.metrics, "trainEvalError"), settings.criteria.maxTrainError)),
+      diverged: runs.filter((run) => run?.status === "diverged").length,
+      missing: runs.filter((run) => run === undefined).length,
+    };
+  });
+}
+
+/**
+ * SPEC 5.B5: the training error and loss of every method reach about 0, each judged by the config's threshold on
+ * the largest final value over methods and seeds (a run that did not finish counts as +Infinity).
+ */
+export function trainingConvergenceClaims(config: ExperimentConfig<unknown>, settings: TrainingConvergenceSettings, outcomes: MethodOutcome[]): ClaimResult[] {
   const context = scaleContext(settings.base, settings.seeds);
-  const { maxTrainError, maxTrainLoss } = settings.criteria;
   const incomplete = outcomes.filter((outcome) => outcome.diverged + outcome.missing > 0);
   const incompleteNote = incomplete.length
     ? ` Runs that did not finish (counted as not converged): ${incomplete.map((o) => `${o.method.label}: ${o.diverged} diverged, ${o.missing} missing`).join("; ")}.`
@@ -160,8 +163,7 @@ function trainingConvergenceClaims(
         return `${outcome.method.label}: ${format(summary.mean)} (max ${format(summary.max)})`;
       })
       .join("; ");
-  const allBelow = (values: (outcome: MethodOutcome) => number[], limit: number) =>
-    incomplete.length === 0 && outcomes.every((outcome) => values(outcome).every((value) => value <= limit));
+  const largest = (values: (outcome: MethodOutcome) => number[]) => (incomplete.length ? Number.POSITIVE_INFINITY : Math.max(...outcomes.flatMap(values)));
   const reached = outcomes
     .map((outcome) => {
       const epochs = outcome.epochsToCriterion;
@@ -169,21 +171,20 @@ function trainingConvergenceClaims(
       return `${outcome.method.label}: ${text}`;
     })
     .join("; ");
+  const { maxTrainError } = settings.criteria;
   return [
-    claimResult(config, "train-error-near-zero", {
-      verdict: verdictOf(allBelow((o) => o.finalErrors, maxTrainError)),
+    judgedClaim(config, "train-error-near-zero", {
       ourValue: `final training error ${perMethod((o) => o.finalErrors, percent)}`,
+      judgement: judgeThreshold(declaredRule(config, "train-error-near-zero", ["threshold"]), largest((o) => o.finalErrors), settings, percent),
       details:
-        `Holds when every seed of every method ends with a training error <= ${percent(maxTrainError)} (eval mode, unaugmented training images, as trained on). ` +
+        `Training error in eval mode on the unaugmented training images, as trained on. ` +
         `Epoch at which the training error first reached ${percent(maxTrainError)}, per seed: ${reached}.${incompleteNote} ${context}.`,
     }),
-    claimResult(config, "train-loss-near-zero", {
-      verdict: verdictOf(allBelow((o) => o.finalLosses, maxTrainLoss)),
+    judgedClaim(config, "train-loss-near-zero", {
       ourValue: `final training loss ${perMethod((o) => o.finalLosses, fmt)}`,
+      judgement: judgeThreshold(declaredRule(config, "train-loss-near-zero", ["threshold"]), largest((o) => o.finalLosses), settings, fmt),
       details:
-        `Holds when every seed of every method ends with a training cross-entropy <= ${maxTrainLoss} (the initial loss is about ln ${settings.base.dataset === "cifar100" ? 100 : 10} = ${fmt(Math.log(settings.base.dataset === "cifar100" ? 100 : 10))}; ` +
-        `the weight-decay term is not included).${incompleteNote} ${context}.`,
+        `Training cross-entropy without the weight-decay term (the initial loss is about ln ${settings.base.dataset === "cifar100" ? 100 : 10} = ${fmt(Math.log(settings.base.dataset === "cifar100" ? 100 : 10))}).${incompleteNote} ${context}.`,
     }),
   ];
 }
-

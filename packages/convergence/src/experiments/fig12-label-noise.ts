@@ -6,14 +6,14 @@
  * the test error rises as they do. Consequence of the convergence theory (SPEC 2.4): SAM converges, so it memorizes.
  */
 import { z } from "zod";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
-import { runJobs, summarize, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
+import { declaredRule, describeErrors, judgeAll, judgePaired, judgeThreshold, judgedClaim, loadExperiment, pairedDifferences, percent, percentagePoints, seedsSchema, summarize, type ExperimentConfig, type Judgement, type Profile } from "@sam-repro/runner";
+import { runJobs, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import { CURVES, DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
 import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "../deep-net-curves.js";
 import { labelNoiseSpec, type LabelNoiseRow } from "../deep-net-specs.js";
 import { LABEL_NOISE_ID } from "./deep-net-ids.js";
-import { backendField, clearlyBelow, describeErrors, missingDataReason, percent, runConfig, runRecord, scaleContext, seedListSchema, trainingBaseSchema } from "./deep-net-shared.js";
-import { claimResult, verdictOf, writeNotRunFigure } from "./shared.js";
+import { backendField, missingDataReason, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
+import { writeNotRunFigure } from "./shared.js";
 
 const CURVE_KEYS = ["test-erm", "noisy-erm", "test-sam", "noisy-sam"] as const;
 type CurveKey = (typeof CURVE_KEYS)[number];
@@ -42,15 +42,13 @@ const panelSchema = z
   });
 
 export const labelNoiseSettingsSchema = z.strictObject({
-  seeds: seedListSchema,
+  seeds: seedsSchema,
   panels: z.array(panelSchema).min(1),
   criteria: z.strictObject({
     /** The noisy labels count as fitted when the final train error on the noisy samples is at most this. */
     fittedNoisyError: z.number().min(0).max(1),
     /** The memorization epoch: the first evaluation with a train error on the noisy samples at most this. */
     memorizationLevel: z.number().gt(0).lt(1),
-    /** The test error "rises" when final - best is at least this (fraction) and clearly above the seed noise. */
-    minimumRise: z.number().min(0),
   }),
 });
 export type LabelNoiseSettings = z.infer<typeof labelNoiseSettingsSchema>;
@@ -104,7 +102,7 @@ export function runOutcome(seed: number, result: RunResult | undefined, memoriza
   };
 }
 
-interface PanelOutcome {
+export interface PanelOutcome {
   panel: Panel;
   erm: RunOutcome[];
   sam: RunOutcome[];
@@ -187,96 +185,85 @@ export async function reproduceLabelNoise(profile: Profile): Promise<string> {
   });
 }
 
-/** SPEC 5.B4's claims, checked in every panel that ran (a claim holds when it holds in each). */
-function labelNoiseClaims(
-  config: ReturnType<typeof loadExperiment<typeof labelNoiseSettingsSchema>>,
+/**
+ * SPEC 5.B4's claims, checked in every panel that ran (a claim holds when it holds in each panel), each by the rule
+ * its config declares. Pure: `rejudge` re-applies it to a committed data.json. Comparisons of test errors are paired
+ * by seed (the ERM and SAM runs of a seed share data, label noise and initialization).
+ */
+export function labelNoiseClaims(
+  config: ExperimentConfig<unknown>,
   settings: LabelNoiseSettings,
   outcomes: PanelOutcome[],
   skipped: Array<{ label: string; reason: string }>,
 ): ClaimResult[] {
-  const { fittedNoisyError, memorizationLevel, minimumRise } = settings.criteria;
+  const { memorizationLevel } = settings.criteria;
   const skippedNote = skipped.length ? ` Not run: ${skipped.map((s) => `${s.label} (${s.reason})`).join("; ")}.` : "";
   const contextOf = (outcome: PanelOutcome) => `${outcome.panel.label}: ${scaleContext(outcome.panel.base, settings.seeds)}, SAM rho ${outcome.panel.samRho}`;
   const context = outcomes.map(contextOf).join(" | ") + "." + skippedNote;
-  const values = (runs: RunOutcome[], field: "bestTestError" | "finalTestError" | "finalNoisyError" | "finalTrainError") => runs.map((run) => run[field]);
+  type Field = "bestTestError" | "finalTestError" | "finalNoisyError" | "finalTrainError";
+  const values = (runs: RunOutcome[], field: Field) => runs.map((run) => run[field]);
+  const bySeed = (runs: RunOutcome[], field: Field) => settings.seeds.map((seed) => runs.find((run) => run.seed === seed)?.[field] ?? null);
   const perSeed = (runs: RunOutcome[], format: (run: RunOutcome) => string) => runs.map((run) => `s${run.seed} ${format(run)}`).join(", ");
   const epochText = (epoch: number | null) => (epoch === null ? "never" : `epoch ${epoch}`);
-
-  // 1. SAM's early-stopped test error is clearly below ERM's.
-  const best = outcomes.map((outcome) => ({ outcome, comparison: clearlyBelow(values(outcome.sam, "bestTestError"), values(outcome.erm, "bestTestError")) }));
-  // 2. Both fit the noisy labels by the end.
-  const fitted = outcomes.map((outcome) => ({
-    outcome,
-    holds: [...outcome.erm, ...outcome.sam].every((run) => run.finalNoisyError <= fittedNoisyError),
-  }));
-  // 3. SAM memorizes later than ERM, seed by seed (a run that never reaches the level counts as later than any epoch).
-  const later = outcomes.map((outcome) => ({
-    outcome,
-    holds: outcome.erm.every((erm) => {
+  const paired = (claimId: string, parts: Array<{ label: string; baseline: Array<number | null>; candidate: Array<number | null> }>): Judgement => {
+    const rule = declaredRule(config, claimId, ["paired-t-improves", "paired-t-no-gain", "paired-tost-equivalent"]);
+    return judgeAll(
+      rule,
+      parts.map((part) => ({ label: part.label, judgement: judgePaired(rule, [{ differences: pairedDifferences(part.baseline, part.candidate) }], (v) => percentagePoints(v)) })),
+    );
+  };
+  const samVersusErm = (field: Field) => outcomes.map((outcome) => ({ label: outcome.panel.label, baseline: bySeed(outcome.erm, field), candidate: bySeed(outcome.sam, field) }));
+  // A run that never finished counts as not fitted (+Infinity); so does a seed whose SAM run memorized no later than ERM.
+  const worstNoisy = Math.max(...outcomes.flatMap((outcome) => [...outcome.erm, ...outcome.sam].map((run) => (Number.isNaN(run.finalNoisyError) ? Number.POSITIVE_INFINITY : run.finalNoisyError))));
+  const notLater = outcomes.flatMap((outcome) =>
+    outcome.erm.filter((erm) => {
       const sam = outcome.sam.find((run) => run.seed === erm.seed);
-      return erm.memorizationEpoch !== null && sam !== undefined && (sam.memorizationEpoch === null || sam.memorizationEpoch > erm.memorizationEpoch);
+      return !(erm.memorizationEpoch !== null && sam !== undefined && (sam.memorizationEpoch === null || sam.memorizationEpoch > erm.memorizationEpoch));
     }),
-  }));
-  // 4. The test error rises from its best as the noisy labels get fitted, for both methods.
-  const rise = outcomes.map((outcome) => {
-    const of = (runs: RunOutcome[]) => {
-      const comparison = clearlyBelow(values(runs, "bestTestError"), values(runs, "finalTestError"));
-      return { comparison, holds: comparison.clear && comparison.gap >= minimumRise };
-    };
-    return { outcome, erm: of(outcome.erm), sam: of(outcome.sam) };
-  });
-  // 5. At the end SAM's test error is still below ERM's.
-  const final = outcomes.map((outcome) => ({ outcome, comparison: clearlyBelow(values(outcome.sam, "finalTestError"), values(outcome.erm, "finalTestError")) }));
+  ).length;
+  const riseParts = outcomes.flatMap((outcome) =>
+    (["erm", "sam"] as const).map((method) => ({ label: `${outcome.panel.label}, ${method.toUpperCase()}`, baseline: bySeed(outcome[method], "finalTestError"), candidate: bySeed(outcome[method], "bestTestError") })),
+  );
+  const pairText = (field: Field) =>
+    outcomes.map((outcome) => `${outcome.panel.label}: SAM ${describeErrors(summarize(values(outcome.sam, field)))} vs ERM ${describeErrors(summarize(values(outcome.erm, field)))}`).join(" | ");
 
   return [
-    claimResult(config, "sam-best-test-error-below-erm", {
-      verdict: verdictOf(best.every((entry) => entry.comparison.clear)),
-      ourValue: best.map(({ outcome, comparison }) => `${outcome.panel.label}: SAM ${describeErrors(comparison.lower)} vs ERM ${describeErrors(comparison.higher)}`).join(" | "),
+    judgedClaim(config, "sam-best-test-error-below-erm", {
+      ourValue: pairText("bestTestError"),
+      judgement: paired("sam-best-test-error-below-erm", samVersusErm("bestTestError")),
       details:
-        `Best test error over the evaluations (early stopping selected on the test set, as the official "Min values"). ` +
-        best
-          .map(({ outcome, comparison }) =>
-            `${outcome.panel.label}: gap ${(100 * comparison.gap).toFixed(2)} pp vs 2 x seed std ${(200 * comparison.noise).toFixed(2)} pp; ` +
-            `ERM ${perSeed(outcome.erm, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}; SAM ${perSeed(outcome.sam, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}`,
-          )
-          .join(" | ") +
-        `. Holds when SAM's mean is below ERM's by more than twice the larger seed standard deviation. ${context}`,
+        `Best test error over the evaluations (early stopping selected on the test set, as the official "Min values"); d_s = ERM - SAM per seed. ` +
+        outcomes.map((outcome) => `${outcome.panel.label}: ERM ${perSeed(outcome.erm, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}; SAM ${perSeed(outcome.sam, (run) => `${percent(run.bestTestError)} at ${epochText(run.bestEpoch)}`)}`).join(" | ") +
+        `. ${context}`,
     }),
-    claimResult(config, "both-fit-noisy-labels", {
-      verdict: verdictOf(fitted.every((entry) => entry.holds)),
+    judgedClaim(config, "both-fit-noisy-labels", {
       ourValue: outcomes
         .map((outcome) => `${outcome.panel.label}: final noisy-train error ERM ${describeErrors(summarize(values(outcome.erm, "finalNoisyError")))}, SAM ${describeErrors(summarize(values(outcome.sam, "finalNoisyError")))}`)
         .join(" | "),
+      judgement: judgeThreshold(declaredRule(config, "both-fit-noisy-labels", ["threshold"]), worstNoisy, settings, percent),
       details:
-        `Holds when every run ends with a train error on the noisy samples <= ${percent(fittedNoisyError)}. ` +
         `For comparison, the final error on the training points w.r.t. the labels trained on (noisy included, unaugmented, the official train_err): ` +
         outcomes.map((outcome) => `${outcome.panel.label}: ERM ${perSeed(outcome.erm, (run) => percent(run.finalTrainError))}; SAM ${perSeed(outcome.sam, (run) => percent(run.finalTrainError))}`).join(" | ") +
         `. ${context}`,
     }),
-    claimResult(config, "sam-memorizes-later", {
-      verdict: verdictOf(later.every((entry) => entry.holds)),
+    judgedClaim(config, "sam-memorizes-later", {
       ourValue: outcomes
         .map((outcome) => `${outcome.panel.label}: first epoch with noisy-train error <= ${percent(memorizationLevel)}: ERM ${perSeed(outcome.erm, (run) => epochText(run.memorizationEpoch))}; SAM ${perSeed(outcome.sam, (run) => epochText(run.memorizationEpoch))}`)
         .join(" | "),
-      details: `Holds when, for every seed, ERM reaches a noisy-train error <= ${percent(memorizationLevel)} and SAM reaches it at a later evaluation or never. ${context}`,
+      judgement: judgeThreshold(declaredRule(config, "sam-memorizes-later", ["threshold"]), notLater, settings),
+      details: `A seed counts against the claim when ERM never reaches a noisy-train error <= ${percent(memorizationLevel)} or SAM reaches it no later than ERM. ${context}`,
     }),
-    claimResult(config, "test-error-rises-with-memorization", {
-      verdict: verdictOf(rise.every((entry) => entry.erm.holds && entry.sam.holds)),
-      ourValue: rise
-        .map(
-          ({ outcome, erm, sam }) =>
-            `${outcome.panel.label}: ERM best ${percent(erm.comparison.lower.mean)} -> final ${percent(erm.comparison.higher.mean)} (+${(100 * erm.comparison.gap).toFixed(2)} pp); ` +
-            `SAM best ${percent(sam.comparison.lower.mean)} -> final ${percent(sam.comparison.higher.mean)} (+${(100 * sam.comparison.gap).toFixed(2)} pp)`,
-        )
+    judgedClaim(config, "test-error-rises-with-memorization", {
+      ourValue: outcomes
+        .map((outcome) => `${outcome.panel.label}: ERM best ${percent(summarize(values(outcome.erm, "bestTestError")).mean)} -> final ${percent(summarize(values(outcome.erm, "finalTestError")).mean)}; SAM best ${percent(summarize(values(outcome.sam, "bestTestError")).mean)} -> final ${percent(summarize(values(outcome.sam, "finalTestError")).mean)}`)
         .join(" | "),
-      details: `Holds when, for ERM and for SAM, the final test error exceeds the best one by at least ${(100 * minimumRise).toFixed(1)} pp and by more than twice the larger seed standard deviation. ${context}`,
+      judgement: paired("test-error-rises-with-memorization", riseParts),
+      details: `d_s = final - best test error per seed, for ERM and for SAM separately. ${context}`,
     }),
-    claimResult(config, "sam-final-test-error-below-erm", {
-      verdict: verdictOf(final.every((entry) => entry.comparison.clear)),
-      ourValue: final.map(({ outcome, comparison }) => `${outcome.panel.label}: SAM ${describeErrors(comparison.lower)} vs ERM ${describeErrors(comparison.higher)}`).join(" | "),
-      details:
-        final.map(({ outcome, comparison }) => `${outcome.panel.label}: gap ${(100 * comparison.gap).toFixed(2)} pp vs 2 x seed std ${(200 * comparison.noise).toFixed(2)} pp`).join(" | ") +
-        `. Holds when SAM's final test error is below ERM's by more than twice the larger seed standard deviation. ${context}`,
+    judgedClaim(config, "sam-final-test-error-below-erm", {
+      ourValue: pairText("finalTestError"),
+      judgement: paired("sam-final-test-error-below-erm", samVersusErm("finalTestError")),
+      details: `d_s = ERM - SAM final test error per seed. ${context}`,
     }),
   ];
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { ClaimResult, FigureOutput, Verdict } from "@sam-repro/figures";
-import type { ClaimSpec, ExperimentConfig, Profile } from "@sam-repro/runner";
+import type { ClaimResult, FigureOutput } from "@sam-repro/figures";
+import { declaredRule, judgePaired, pairedDifferences, percentagePoints, type ExperimentConfig, type Judgement } from "@sam-repro/runner";
 import { trainConfigSchema, type TrainConfig } from "../training/config.js";
 import type { RunResult } from "../training/run-store.js";
 
@@ -21,70 +21,24 @@ export function trainConfig(base: Record<string, unknown>, overrides: Record<str
   return trainConfigSchema.parse({ ...base, ...overrides });
 }
 
-export const seedsSchema = z.array(z.number().int().min(0)).min(1);
-
-export interface Summary {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  n: number;
-  values: number[];
-}
-
-/** Mean, sample standard deviation, min and max of the finite values (NaN summary when none). */
-export function summarize(values: Array<number | null | undefined>): Summary {
-  const finite = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-  const n = finite.length;
-  if (n === 0) return { mean: Number.NaN, std: Number.NaN, min: Number.NaN, max: Number.NaN, n, values: [] };
-  const mean = finite.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, min: Math.min(...finite), max: Math.max(...finite), n, values: finite };
-}
-
-/** A paired comparison over seeds: per-seed differences `baseline - candidate` (positive = candidate lower). */
-export interface PairedGain {
-  /** Per-seed differences (seeds where either run diverged are left out). */
-  differences: number[];
-  mean: number;
-  /** Standard error of the mean difference (sample std / sqrt(n)); 0 for one seed. */
-  standardError: number;
-  /** mean > 0, every seed's difference > 0, and mean > 2 standard errors (for n >= 2). */
-  consistentGain: boolean;
-}
+export { percent, seedsSchema, summarize, type Summary } from "@sam-repro/runner";
 
 /**
- * Paired gain of `candidate` over `baseline` (same seeds, hence the same split and initialization):
- * d_s = baseline_s - candidate_s. The runs of one seed share data and initial weights, so the paired
- * differences are far less noisy than the spread of either method over seeds.
+ * Judges a claim that compares methods seed by seed with the rule its config declares (a paired rule of
+ * @sam-repro/runner's verdicts): each comparison's differences are d_s = baseline_s - candidate_s in error
+ * fractions (positive = the candidate has the lower error), printed in percentage points.
  */
-export function pairedGain(baseline: Array<number | null>, candidate: Array<number | null>): PairedGain {
-  const differences: number[] = [];
-  baseline.forEach((b, i) => {
-    const c = candidate[i];
-    if (typeof b === "number" && typeof c === "number" && Number.isFinite(b) && Number.isFinite(c)) differences.push(b - c);
-  });
-  const s = summarize(differences);
-  const standardError = s.n > 1 ? s.std / Math.sqrt(s.n) : 0;
-  const consistentGain = s.n > 0 && differences.every((d) => d > 0) && (s.n === 1 || s.mean > 2 * standardError);
-  return { differences, mean: s.n ? s.mean : Number.NaN, standardError, consistentGain };
-}
-
-/** "+1.80 pp (per seed +1.90, +1.70; SE 0.10)" for a paired gain in error fractions. */
-export function describeGain(gain: PairedGain): string {
-  const pp = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(2)}`;
-  return `${pp(gain.mean)} pp (per seed ${gain.differences.map(pp).join(", ")}; SE ${(100 * gain.standardError).toFixed(2)})`;
-}
-
-/** An error fraction as a percentage string with two decimals ("43.61%"); "n/a" for NaN. */
-export function percent(value: number | null | undefined, digits = 2): string {
-  return typeof value === "number" && Number.isFinite(value) ? `${(100 * value).toFixed(digits)}%` : "n/a";
-}
-
-/** "mean ± std (n seeds)" of error fractions, in percent. */
-export function describeSummary(summary: Summary): string {
-  if (summary.n === 0) return "n/a (all runs diverged)";
-  return `${percent(summary.mean)} ± ${(100 * summary.std).toFixed(2)} pp (${summary.n} seed${summary.n === 1 ? "" : "s"})`;
+export function judgeErrors(
+  experiment: ExperimentConfig<unknown>,
+  claimId: string,
+  comparisons: ReadonlyArray<{ baseline: ReadonlyArray<number | null>; candidate: ReadonlyArray<number | null>; radius?: number; label?: string }>,
+): Judgement {
+  const rule = declaredRule(experiment, claimId, ["paired-t-improves", "paired-t-no-gain", "paired-tost-equivalent"]);
+  return judgePaired(
+    rule,
+    comparisons.map(({ baseline, candidate, radius, label }) => ({ differences: pairedDifferences(baseline, candidate), ...(radius !== undefined ? { radius } : {}), ...(label !== undefined ? { label } : {}) })),
+    (value) => percentagePoints(value),
+  );
 }
 
 /** Final test error of a run (null when it diverged). */
@@ -96,19 +50,6 @@ export function finalTestError(result: RunResult | undefined): number | null {
 export function finalTrainError(result: RunResult | undefined): number | null {
   if (!result || result.status === "diverged") return null;
   return result.final?.trainEvalError ?? null;
-}
-
-/** Builds a ClaimResult from the experiment config's claim spec (statement and paper value come from the config). */
-export function claimResult(
-  experiment: ExperimentConfig<unknown>,
-  id: string,
-  ourValue: string | number | null,
-  verdict: Verdict,
-  details: string,
-): ClaimResult {
-  const spec: ClaimSpec | undefined = experiment.claims.find((claim) => claim.id === id);
-  if (!spec) throw new Error(`${experiment.file}: no claim "${id}"`);
-  return { id, statement: spec.statement, paperValue: spec.paperValue, ourValue, verdict, profile: experiment.profile as Profile, details };
 }
 
 /** Text for the scale context that every cpu-profile claim carries. */

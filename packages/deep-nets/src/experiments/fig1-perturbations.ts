@@ -1,31 +1,30 @@
 import type { FigureOutput } from "@sam-repro/figures";
 import { z } from "zod";
 import { CURVES, lineChart, panels, type ClaimResult, type Row } from "@sam-repro/figures";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
+import {
+  declaredRule,
+  describeErrors,
+  judgeThreshold,
+  judgedClaim,
+  loadExperiment,
+  notRunClaim,
+  percent,
+  percentagePoints,
+  seedsSchema,
+  summarize,
+  type ExperimentConfig,
+  type Profile,
+  type Summary,
+} from "@sam-repro/runner";
 import { countParameters } from "../models/architecture.js";
 import { modelConfigOf } from "../training/trainer.js";
 import { classCount } from "../data/cifar-format.js";
-import {
-  baseTrainingSchema,
-  figureOutput,
-  claimResult,
-  describeGain,
-  describeSummary,
-  finalTestError,
-  pairedGain,
-  finalTrainError,
-  percent,
-  scaleContext,
-  seedsSchema,
-  summarize,
-  trainConfig,
-  type Summary,
-} from "./common.js";
+import { baseTrainingSchema, figureOutput, finalTestError, finalTrainError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { runJobs, type TrainJob } from "./jobs.js";
 
 export const FIG1_ID = "fig1-perturbations";
 
-const settingsSchema = z.strictObject({
+export const fig1SettingsSchema = z.strictObject({
   seeds: seedsSchema,
   panels: z
     .array(
@@ -46,10 +45,10 @@ const settingsSchema = z.strictObject({
   /** A method "blows up" at a radius when its mean test error exceeds ERM's by this much (fraction). */
   blowUpMargin: z.number().positive().default(0.05),
 });
-type Settings = z.infer<typeof settingsSchema>;
+export type Settings = z.infer<typeof fig1SettingsSchema>;
 type Panel = Settings["panels"][number];
 
-interface Point {
+export interface Point {
   panel: string;
   method: "ERM" | "Random" | "n-SAM" | "m-SAM";
   /** rho for SAM / n-SAM; sigma*sqrt(p) for Random. */
@@ -98,7 +97,7 @@ function panelJobs(panel: Panel, index: number, seeds: number[]): Array<TrainJob
  */
 export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
-  const experiment = loadExperiment(FIG1_ID, profile, settingsSchema);
+  const experiment = loadExperiment(FIG1_ID, profile, fig1SettingsSchema);
   const settings = experiment.settings;
   const allJobs = settings.panels.map((panel, index) => panelJobs(panel, index, settings.seeds));
   const results = await runJobs(allJobs.flat(), profile, FIG1_ID);
@@ -194,69 +193,67 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
   });
 }
 
-function fig1Claims(experiment: ReturnType<typeof loadExperiment<typeof settingsSchema>>, settings: Settings, points: Point[]): ClaimResult[] {
-  const claims: ClaimResult[] = [];
+/**
+ * The claims of Fig. 1 from its points (pure: `rejudge` re-applies it to a committed data.json). Gains are paired
+ * over seeds, d_s = ERM_s - method_s in test error, and judged by the rules the config declares: "best beats ERM"
+ * over all m-SAM radii with Holm's correction (not only the radius with the best mean), "no gain" over every
+ * n-SAM / Random setting that did not blow up, and the blow-up as a threshold on the mean test error above ERM.
+ */
+export function fig1Claims(experiment: ExperimentConfig<unknown>, settings: Settings, points: Point[]): ClaimResult[] {
   const context = scaleContext(settings.panels[0]!.base, settings.seeds);
-  const bestGain: string[] = [];
-  const gainVerdicts: boolean[] = [];
-  const noGain: string[] = [];
-  const noGainVerdicts: boolean[] = [];
+  const blewUp = (p: Point, erm: Point) => p.diverged > 0 || !(p.test.mean - erm.test.mean <= settings.blowUpMargin);
+  const gains: Array<{ baseline: Array<number | null>; candidate: Array<number | null>; radius: number; label: string }> = [];
+  const noGains: typeof gains = [];
+  const listing: string[] = [];
+  const noGainListing: string[] = [];
   const blowUps: string[] = [];
   for (const panel of settings.panels) {
     const mine = points.filter((p) => p.panel === panel.label);
     const erm = mine.find((p) => p.method === "ERM")!;
-    const ermText = `${panel.label}: ERM ${describeSummary(erm.test)} (train error ${percent(erm.train.mean)})`;
-    const sam = mine
-      .filter((p) => p.method === "m-SAM" && p.test.n > 0)
-      .map((p) => ({ point: p, gain: pairedGain(erm.perSeed, p.perSeed) }))
-      .sort((a, b) => b.gain.mean - a.gain.mean);
-    const best = sam[0];
-    if (best) {
-      gainVerdicts.push(best.gain.consistentGain);
-      bestGain.push(
-        `${ermText}; best m-SAM rho=${best.point.parameter}: ${describeSummary(best.point.test)} (train error ${percent(best.point.train.mean)}), gain ${describeGain(best.gain)}` +
-          sam.slice(1).map(({ point, gain }) => `; rho=${point.parameter}: ${describeSummary(point.test)}, gain ${describeGain(gain)}`).join(""),
-      );
+    listing.push(`${panel.label}: ERM ${describeErrors(erm.test)} (train error ${percent(erm.train.mean)})`);
+    for (const p of mine.filter((q) => q.method === "m-SAM").sort((a, b) => a.parameter - b.parameter)) {
+      gains.push({ baseline: erm.perSeed, candidate: p.perSeed, radius: p.parameter, label: `${settings.panels.length > 1 ? `${panel.label} ` : ""}rho ${p.parameter}` });
+      listing.push(`m-SAM rho ${p.parameter}: ${describeErrors(p.test)} (train ${percent(p.train.mean)})`);
     }
-    for (const p of mine.filter((q) => (q.method === "n-SAM" || q.method === "Random") && q.test.n > 0)) {
-      const gain = pairedGain(erm.perSeed, p.perSeed);
-      noGainVerdicts.push(!gain.consistentGain);
-      noGain.push(`${panel.label} ${p.method} ${p.method === "Random" ? `radius ${p.radius.toPrecision(3)}` : `rho ${p.parameter}`}: ${describeSummary(p.test)} (train ${percent(p.train.mean)}), gain over ERM ${describeGain(gain)}`);
+    for (const p of mine.filter((q) => q.method === "n-SAM" || q.method === "Random")) {
+      const name = `${p.method} ${p.method === "Random" ? `radius ${p.radius.toPrecision(3)}` : `rho ${p.parameter}`}`;
+      if (blewUp(p, erm)) continue;
+      noGains.push({ baseline: erm.perSeed, candidate: p.perSeed, radius: p.radius, label: name });
+      noGainListing.push(`${name}: ${describeErrors(p.test)} (train ${percent(p.train.mean)})`);
     }
-    for (const p of mine.filter((q) => q.method !== "ERM")) {
-      if (p.diverged > 0 || p.test.mean - erm.test.mean > settings.blowUpMargin) blowUps.push(`${panel.label} ${p.method} at radius ${p.radius.toPrecision(3)}`);
-    }
+    for (const p of mine.filter((q) => q.method !== "ERM" && blewUp(q, erm))) blowUps.push(`${panel.label} ${p.method} at radius ${p.radius.toPrecision(3)}`);
   }
-  const rule = "a consistent gain = lower test error than ERM on every seed (the runs of a seed share data split and initialization) with the mean paired gain above twice its standard error";
+  const claims: ClaimResult[] = [
+    judgedClaim(experiment, "msam-best-beats-erm", {
+      ourValue: listing.join("; "),
+      judgement: judgeErrors(experiment, "msam-best-beats-erm", gains),
+      details: `Paired gain d_s = ERM - m-SAM per seed (the runs of a seed share data split and initialization), every m-SAM radius tested. ${context}.`,
+    }),
+  ];
   claims.push(
-    claimResult(
-      experiment,
-      "msam-best-beats-erm",
-      bestGain.join("; "),
-      gainVerdicts.length > 0 && gainVerdicts.every(Boolean) ? "holds" : "does not hold",
-      `Holds when the best m-SAM rho shows ${rule} (picking the best rho favours m-SAM). ${context}.`,
-    ),
+    noGains.length === 0
+      ? notRunClaim(experiment, "nsam-random-no-gain", "No n-SAM or Random run below its blow-up at this profile.")
+      : judgedClaim(experiment, "nsam-random-no-gain", {
+          ourValue: noGainListing.join("; "),
+          judgement: judgeErrors(experiment, "nsam-random-no-gain", noGains),
+          details: `Paired gain d_s = ERM - method per seed at every n-SAM / Random setting below its blow-up. ${context}.`,
+        }),
   );
-  claims.push(
-    claimResult(
-      experiment,
-      "nsam-random-no-gain",
-      noGain.join("; ") || "not run",
-      noGain.length === 0 ? "not run" : noGainVerdicts.every(Boolean) ? "holds" : "does not hold",
-      `Holds when no n-SAM or Random setting shows ${rule}. ${context}.`,
-    ),
-  );
-  const largestRho = Math.max(...settings.panels.flatMap((p) => p.samRhos));
-  claims.push(
-    claimResult(
-      experiment,
-      "blow-up",
-      blowUps.length ? `blow-ups (test error > ERM + ${100 * settings.blowUpMargin} pp or NaN): ${blowUps.join("; ")}` : `no blow-up up to m-SAM rho ${largestRho}`,
-      largestRho >= 0.8 ? (blowUps.some((b) => b.includes("m-SAM")) ? "holds" : "does not hold") : "not run",
-      largestRho >= 0.8
-        ? `Checks the m-SAM blow-up at rho 0.8 (test error more than ${100 * settings.blowUpMargin} pp above ERM, or NaN).`
-        : `The grid at this profile stops at rho ${largestRho}, below the paper's blow-up radii (m-SAM 0.8, n-SAM 3.2, Random ~100): not checked.`,
-    ),
-  );
+  const blowUpRule = declaredRule(experiment, "blow-up", ["threshold"]);
+  const largest = points.filter((p) => p.method === "m-SAM" && p.parameter >= 0.8).sort((a, b) => a.parameter - b.parameter)[0];
+  if (!largest) {
+    const largestRho = Math.max(...settings.panels.flatMap((p) => p.samRhos));
+    claims.push(notRunClaim(experiment, "blow-up", `The grid at this profile stops at rho ${largestRho}, below the paper's blow-up radii (m-SAM 0.8, n-SAM 3.2, Random ~100): not checked.`));
+  } else {
+    const erm = points.find((p) => p.method === "ERM" && p.panel === largest.panel)!;
+    const rise = largest.diverged > 0 ? Number.POSITIVE_INFINITY : largest.test.mean - erm.test.mean;
+    claims.push(
+      judgedClaim(experiment, "blow-up", {
+        ourValue: blowUps.length ? `blow-ups: ${blowUps.join("; ")}` : "no blow-up",
+        judgement: judgeThreshold(blowUpRule, rise, settings, (v) => percentagePoints(v)),
+        details: `m-SAM at rho ${largest.parameter} (${largest.diverged} of ${largest.perSeed.length} seeds diverged; a divergence counts as an infinite rise).`,
+      }),
+    );
+  }
   return claims;
 }

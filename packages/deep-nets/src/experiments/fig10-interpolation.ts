@@ -2,14 +2,14 @@ import type { FigureOutput } from "@sam-repro/figures";
 import path from "node:path";
 import { z } from "zod";
 import { PALETTE, DASHES, lineChart, type ClaimResult, type Row } from "@sam-repro/figures";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
+import { declaredRule, judgeThreshold, judgedClaim, loadExperiment, notRunClaim, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
 import { ResNet } from "../models/resnet.js";
 import { epochSeed, prepareData } from "../training/prepared-data.js";
 import { interpolate, type InterpolationPoint } from "../training/interpolation.js";
 import { readWeightsFile } from "../training/run-store.js";
 import { modelConfigOf } from "../training/trainer.js";
-import { claimResult, figureOutput, scaleContext, summarize } from "./common.js";
+import { figureOutput, judgeErrors, scaleContext } from "./common.js";
 import { FIG9_ID, finetuningJobs, finetuningSettingsSchema, runFinetuning } from "./fig9-finetuning.js";
 import { cachedCifar, jobDirectory } from "./jobs.js";
 
@@ -100,41 +100,37 @@ export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
   });
 }
 
-function fig10Claims(
-  experiment: ReturnType<typeof loadExperiment<typeof settingsSchema>>,
+/**
+ * The claims of Fig. 10 (pure; `rejudge` re-applies it to a committed data.json). The barrier of a seed is the
+ * largest train loss on a in [0, 1] minus the larger endpoint loss (relative to the endpoints, not the start),
+ * judged by the config's threshold rule; the test errors at the two ends are compared paired over seeds.
+ */
+export function fig10Claims(
+  experiment: ExperimentConfig<unknown>,
   tolerance: number,
   perSeed: Array<{ seed: number; points: InterpolationPoint[] }>,
   context: string,
 ): ClaimResult[] {
   if (perSeed.length === 0) {
-    return ["no-barrier", "erm-sam-lower-test-error"].map((id) => claimResult(experiment, id, null, "not run", "No completed ERM and ERM -> SAM run pair (diverged or missing)."));
+    return ["no-barrier", "erm-sam-lower-test-error"].map((id) => notRunClaim(experiment, id, "No completed ERM and ERM -> SAM run pair (diverged or missing)."));
   }
+  const at = (points: InterpolationPoint[], a: number) => points.reduce((best, p) => (Math.abs(p.alpha - a) < Math.abs(best.alpha - a) ? p : best));
   const barriers = perSeed.map(({ points }) => {
-    const at = (a: number) => points.reduce((best, p) => (Math.abs(p.alpha - a) < Math.abs(best.alpha - a) ? p : best));
-    const endpoints = Math.max(at(0).train.loss, at(1).train.loss);
+    const endpoints = Math.max(at(points, 0).train.loss, at(points, 1).train.loss);
     const inside = points.filter((p) => p.alpha >= 0 && p.alpha <= 1).map((p) => p.train.loss);
     return Math.max(...inside) - endpoints;
   });
-  const lowerTest = perSeed.map(({ points }) => {
-    const at = (a: number) => points.reduce((best, p) => (Math.abs(p.alpha - a) < Math.abs(best.alpha - a) ? p : best));
-    return { ermSam: at(0).test.error, erm: at(1).test.error };
-  });
-  const wins = lowerTest.filter((t) => t.ermSam < t.erm).length;
-  const barrierSummary = summarize(barriers);
+  const ends = perSeed.map(({ points }) => ({ ermSam: at(points, 0).test.error, erm: at(points, 1).test.error }));
   return [
-    claimResult(
-      experiment,
-      "no-barrier",
-      `largest train-loss rise above the endpoints on a in [0, 1]: ${barriers.map((b, i) => `seed ${perSeed[i]!.seed} ${b.toFixed(4)}`).join(", ")} nats`,
-      barrierSummary.max <= tolerance ? "holds" : "does not hold",
-      `Holds when, for every seed, the train loss between the endpoints exceeds the larger endpoint loss by at most ${tolerance} nats. ${context}.`,
-    ),
-    claimResult(
-      experiment,
-      "erm-sam-lower-test-error",
-      `ERM -> SAM lower on ${wins} of ${lowerTest.length} seeds (${lowerTest.map((t, i) => `seed ${perSeed[i]!.seed}: ${(100 * t.ermSam).toFixed(2)}% vs ${(100 * t.erm).toFixed(2)}%`).join("; ")})`,
-      wins > lowerTest.length / 2 ? "holds" : "does not hold",
-      `Test error on the evaluation images at a = 0 (ERM -> SAM) vs a = 1 (ERM); holds on a majority of seeds (the paper: 2 of 3). ${context}.`,
-    ),
+    judgedClaim(experiment, "no-barrier", {
+      ourValue: `largest train-loss rise above the endpoints on a in [0, 1]: ${barriers.map((b, i) => `seed ${perSeed[i]!.seed} ${b.toFixed(4)}`).join(", ")} nats`,
+      judgement: judgeThreshold(declaredRule(experiment, "no-barrier", ["threshold"]), Math.max(...barriers), { barrierTolerance: tolerance }),
+      details: `Barrier per seed = max train loss on a in [0, 1] minus the larger endpoint loss. ${context}.`,
+    }),
+    judgedClaim(experiment, "erm-sam-lower-test-error", {
+      ourValue: ends.map((t, i) => `seed ${perSeed[i]!.seed}: ERM -> SAM ${(100 * t.ermSam).toFixed(2)}% vs ERM ${(100 * t.erm).toFixed(2)}%`).join("; "),
+      judgement: judgeErrors(experiment, "erm-sam-lower-test-error", [{ baseline: ends.map((t) => t.erm), candidate: ends.map((t) => t.ermSam), label: "ERM - ERM -> SAM" }]),
+      details: `Test error on the evaluation images at a = 1 (ERM) minus at a = 0 (ERM -> SAM), paired over seeds (the paper: lower on 2 of 3 seeds). ${context}.`,
+    }),
   ];
 }

@@ -1,22 +1,9 @@
 import type { FigureOutput } from "@sam-repro/figures";
 import { z } from "zod";
 import { CURVES, lineChart, type ClaimResult, type Row } from "@sam-repro/figures";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
+import { describeErrors, judgedClaim, loadExperiment, seedsSchema, summarize, type ExperimentConfig, type Profile, type Summary } from "@sam-repro/runner";
 import type { RunResult } from "../training/run-store.js";
-import {
-  baseTrainingSchema,
-  figureOutput,
-  claimResult,
-  describeGain,
-  describeSummary,
-  finalTestError,
-  pairedGain,
-  scaleContext,
-  seedsSchema,
-  summarize,
-  trainConfig,
-  type Summary,
-} from "./common.js";
+import { baseTrainingSchema, figureOutput, finalTestError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { jobDirectory, runJobs, type TrainJob } from "./jobs.js";
 
 export const FIG9_ID = "fig9-finetuning";
@@ -164,7 +151,7 @@ export async function reproduceFig9(profile: Profile): Promise<FigureOutput> {
   return figureOutput(experiment, {
     setup: settings,
     scaledDown: `${scaleContext(settings.base, settings.seeds)}; switch after ${baseEpochs} epochs and ${settings.continuation.epochs} more (paper: 1000 + 100 epochs of PreAct ResNet-18 on 45k images with augmentation; CIFAR-100 panel not run).`,
-    data: { rows, final: Object.fromEntries((Object.keys(LABELS) as FinetuningRole[]).map((role) => [role, final(role)])) },
+    data: { rows, final: Object.fromEntries((Object.keys(LABELS) as FinetuningRole[]).map((role) => [role, final(role)])), perSeed: Object.fromEntries((Object.keys(LABELS) as FinetuningRole[]).map((role) => [role, perSeed(role)])) },
     spec,
     claims,
     started,
@@ -172,31 +159,28 @@ export async function reproduceFig9(profile: Profile): Promise<FigureOutput> {
   });
 }
 
-function fig9Claims(
-  experiment: ReturnType<typeof loadExperiment<typeof finetuningSettingsSchema>>,
+/**
+ * The claims of Fig. 9 (pure; `rejudge` re-applies it to a committed data.json), paired over seeds (each seed's
+ * continuations start from the same weights) with the rules the config declares: ERM -> SAM against continued
+ * ERM, and SAM -> ERM against continued ERM (SAM's advantage kept), with the change against SAM at the switch shown.
+ */
+export function fig9Claims(
+  experiment: ExperimentConfig<unknown>,
   settings: FinetuningSettings,
   final: (role: FinetuningRole) => Summary,
   perSeed: (role: FinetuningRole) => Array<number | null>,
 ): ClaimResult[] {
   const context = `${scaleContext(settings.base, settings.seeds)}; continuation ${settings.continuation.epochs} epochs at ${settings.continuation.schedule} LR ${settings.continuation.learningRate}; ERM -> SAM rho ${settings.fineTuneRho}, base SAM rho ${settings.samRho}`;
-  const rule = "lower on every seed (each seed's continuations start from the same weights) with the mean paired difference above twice its standard error";
-  const improvement = pairedGain(perSeed("erm-erm"), perSeed("erm-sam"));
-  const keepsVersusErm = pairedGain(perSeed("erm-erm"), perSeed("sam-erm"));
-  const losesSam = pairedGain(perSeed("sam-erm"), perSeed("sam"));
   return [
-    claimResult(
-      experiment,
-      "erm-to-sam-improves",
-      `ERM -> SAM ${describeSummary(final("erm-sam"))} vs ERM continued ${describeSummary(final("erm-erm"))}: gain ${describeGain(improvement)}; ERM at the switch ${describeSummary(final("erm"))}`,
-      improvement.consistentGain ? "holds" : "does not hold",
-      `Holds when ERM -> SAM ends ${rule} than continued ERM. ${context}.`,
-    ),
-    claimResult(
-      experiment,
-      "sam-to-erm-keeps",
-      `SAM at the switch ${describeSummary(final("sam"))}, SAM -> ERM ${describeSummary(final("sam-erm"))} (change ${describeGain(losesSam)} = how much lower SAM at the switch is), ERM continued ${describeSummary(final("erm-erm"))} (SAM -> ERM gain over it ${describeGain(keepsVersusErm)})`,
-      keepsVersusErm.consistentGain && !losesSam.consistentGain ? "holds" : "does not hold",
-      `Holds when SAM -> ERM ends ${rule} than continued ERM, and is not consistently worse than SAM at the switch. ${context}.`,
-    ),
+    judgedClaim(experiment, "erm-to-sam-improves", {
+      ourValue: `ERM -> SAM ${describeErrors(final("erm-sam"))} vs ERM continued ${describeErrors(final("erm-erm"))}; ERM at the switch ${describeErrors(final("erm"))}`,
+      judgement: judgeErrors(experiment, "erm-to-sam-improves", [{ baseline: perSeed("erm-erm"), candidate: perSeed("erm-sam"), label: "ERM continued - ERM -> SAM" }]),
+      details: `Paired over seeds: final test error of continued ERM minus that of ERM -> SAM. ${context}.`,
+    }),
+    judgedClaim(experiment, "sam-to-erm-keeps", {
+      ourValue: `SAM -> ERM ${describeErrors(final("sam-erm"))} vs ERM continued ${describeErrors(final("erm-erm"))}; SAM at the switch ${describeErrors(final("sam"))}`,
+      judgement: judgeErrors(experiment, "sam-to-erm-keeps", [{ baseline: perSeed("erm-erm"), candidate: perSeed("sam-erm"), label: "ERM continued - SAM -> ERM" }]),
+      details: `Paired over seeds: final test error of continued ERM minus that of SAM -> ERM (SAM's advantage kept after the switch). ${context}.`,
+    }),
   ];
 }

@@ -1,28 +1,13 @@
 import type { FigureOutput } from "@sam-repro/figures";
 import { z } from "zod";
 import { CURVES, lineChart, mSamCurve, type ClaimResult, type Row } from "@sam-repro/figures";
-import { loadExperiment, type Profile } from "@sam-repro/runner";
-import {
-  baseTrainingSchema,
-  figureOutput,
-  claimResult,
-  describeGain,
-  describeSummary,
-  finalTestError,
-  pairedGain,
-  finalTrainError,
-  percent,
-  scaleContext,
-  seedsSchema,
-  summarize,
-  trainConfig,
-  type Summary,
-} from "./common.js";
+import { describeErrors, judgedClaim, loadExperiment, percent, seedsSchema, summarize, type ExperimentConfig, type Profile, type Summary } from "@sam-repro/runner";
+import { baseTrainingSchema, figureOutput, finalTestError, finalTrainError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { runJobs, type TrainJob } from "./jobs.js";
 
 export const MSAM_ID = "msam-vs-m";
 
-const settingsSchema = z.strictObject({
+export const msamSettingsSchema = z.strictObject({
   seeds: seedsSchema,
   /** GroupNorm model, so that BatchNorm statistics of the m-sized sub-batches do not confound m (SPEC 1.4, 5.B2). */
   base: baseTrainingSchema,
@@ -32,9 +17,9 @@ const settingsSchema = z.strictObject({
   /** m-sharpness of the final weights (SPEC 1.7), or null. */
   sharpness: z.record(z.string(), z.unknown()).nullable().default(null),
 });
-type Settings = z.infer<typeof settingsSchema>;
+export type MsamSettings = z.infer<typeof msamSettingsSchema>;
 
-interface Point {
+export interface MsamPoint {
   m: number | null;
   test: Summary;
   train: Summary;
@@ -49,7 +34,7 @@ interface Point {
  */
 export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
-  const experiment = loadExperiment(MSAM_ID, profile, settingsSchema);
+  const experiment = loadExperiment(MSAM_ID, profile, msamSettingsSchema);
   const settings = experiment.settings;
   const jobs: Array<TrainJob & { m: number | null }> = [];
   const extra = settings.sharpness ? { sharpness: settings.sharpness } : {};
@@ -60,7 +45,7 @@ export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
     }
   }
   const results = await runJobs(jobs, profile, MSAM_ID);
-  const points: Point[] = [null, ...settings.ms].map((m) => {
+  const points: MsamPoint[] = [null, ...settings.ms].map((m) => {
     const runs = jobs.filter((job) => job.m === m).map((job) => results.get(job.name));
     return {
       m,
@@ -77,7 +62,7 @@ export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
   const rows: Row[] = [];
   const ms = settings.ms;
   for (const metric of ["Test error", "Train error"] as const) {
-    const of = (p: Point) => (metric === "Test error" ? p.test : p.train);
+    const of = (p: MsamPoint) => (metric === "Test error" ? p.test : p.train);
     for (const m of [Math.min(...ms), Math.max(...ms)]) {
       rows.push({ metric, method: "ERM", m, error: 100 * of(erm).mean, lower: 100 * of(erm).min, upper: 100 * of(erm).max });
     }
@@ -100,7 +85,7 @@ export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
   return figureOutput(experiment, {
     setup: settings,
     scaledDown: `${scaleContext(settings.base, settings.seeds)}; m in {${settings.ms.join(", ")}} (paper: ResNet-18 GN on 45k images, batch 128, m down to 1 would need 128 sequential passes per step).`,
-    data: { points: points.map((p) => ({ m: p.m ?? "ERM", testError: p.test, trainError: p.train, sharpness: p.sharpness })), rows },
+    data: { points: points.map((p) => ({ m: p.m ?? "ERM", perSeed: p.perSeed, testError: p.test, trainError: p.train, sharpness: p.sharpness })), rows },
     spec,
     claims,
     started,
@@ -108,40 +93,27 @@ export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
   });
 }
 
-function msamClaims(
-  experiment: ReturnType<typeof loadExperiment<typeof settingsSchema>>,
-  settings: Settings,
-  erm: Point,
-  sam: Point[],
-  batch: number,
-): ClaimResult[] {
+/**
+ * The claims of the m-SAM figure (pure; `rejudge` re-applies it to a committed data.json). Paired over seeds with
+ * the rules the config declares: "decreases with m" compares the smallest m with the largest (d_s = error at the
+ * largest m - error at the smallest), "beats ERM" the smallest m with ERM (d_s = ERM - m-SAM).
+ */
+export function msamClaims(experiment: ExperimentConfig<unknown>, settings: MsamSettings, erm: MsamPoint, sam: MsamPoint[], batch: number): ClaimResult[] {
   const context = scaleContext(settings.base, settings.seeds);
   const byM = [...sam].sort((a, b) => b.m! - a.m!);
   const largest = byM[0]!;
   const smallest = byM[byM.length - 1]!;
-  const overall = pairedGain(largest.perSeed, smallest.perSeed);
-  // A step to a smaller m that is consistently worse breaks "decreases with m".
-  const reversals = byM.slice(1).filter((p, i) => pairedGain(p.perSeed, byM[i]!.perSeed).consistentGain);
-  const listing = byM.map((p) => `m=${p.m}: ${describeSummary(p.test)} (train ${percent(p.train.mean)})`).join("; ");
-  const rule = "lower test error on every seed (same data and initialization per seed) with the mean paired gain above twice its standard error";
-  const claims: ClaimResult[] = [
-    claimResult(
-      experiment,
-      "error-decreases-with-m",
-      `${listing}; ERM ${describeSummary(erm.test)} (train ${percent(erm.train.mean)}); m=${smallest.m} vs m=${largest.m}: ${describeGain(overall)}`,
-      overall.consistentGain && reversals.length === 0 ? "holds" : "does not hold",
-      `Holds when m = ${smallest.m} beats m = ${largest.m} with ${rule}, and no smaller m is consistently worse than the next larger one. rho = ${settings.rho}. ${context}.`,
-    ),
+  const listing = byM.map((p) => `m=${p.m}: ${describeErrors(p.test)} (train ${percent(p.train.mean)})`).join("; ");
+  return [
+    judgedClaim(experiment, "error-decreases-with-m", {
+      ourValue: `${listing}; ERM ${describeErrors(erm.test)} (train ${percent(erm.train.mean)})`,
+      judgement: judgeErrors(experiment, "error-decreases-with-m", [{ baseline: largest.perSeed, candidate: smallest.perSeed, label: `m=${largest.m} - m=${smallest.m}` }]),
+      details: `Paired over seeds (same data and initialization per seed): test error at m = ${largest.m} minus at m = ${smallest.m}. rho = ${settings.rho}. ${context}.`,
+    }),
+    judgedClaim(experiment, "small-m-beats-erm", {
+      ourValue: `m=${smallest.m}: ${describeErrors(smallest.test)} vs ERM ${describeErrors(erm.test)}`,
+      judgement: judgeErrors(experiment, "small-m-beats-erm", [{ baseline: erm.perSeed, candidate: smallest.perSeed, label: `ERM - m=${smallest.m}` }]),
+      details: `Paired over seeds: ERM's test error minus m-SAM's at the smallest m. Batch ${batch}. ${context}.`,
+    }),
   ];
-  const versusErm = pairedGain(erm.perSeed, smallest.perSeed);
-  claims.push(
-    claimResult(
-      experiment,
-      "small-m-beats-erm",
-      `m=${smallest.m}: ${describeSummary(smallest.test)} vs ERM ${describeSummary(erm.test)}: gain ${describeGain(versusErm)}`,
-      versusErm.consistentGain ? "holds" : "does not hold",
-      `Holds when m-SAM with the smallest m beats ERM with ${rule}. Batch ${batch}. ${context}.`,
-    ),
-  );
-  return claims;
 }

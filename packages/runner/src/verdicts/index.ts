@@ -4,6 +4,7 @@ export {
   VERDICTS,
   claimRuleSchema,
   describeRule,
+  judgeAll,
   judgeFraction,
   judgePaired,
   judgeThreshold,
@@ -17,3 +18,4 @@ export {
   type Verdict,
 } from "./rules.js";
 export { declaredRule, judgedClaim, notRunClaim, type JudgedClaim } from "./claims.js";
+export { describeErrors, percent, percentagePoints, seedsSchema, summarize, type Summary } from "./summary.js";

@@ -36,9 +36,13 @@ export const claimRuleSchema = z.discriminatedUnion("id", [
     id: z.literal("threshold"),
     /** What is measured, in words (e.g. "max over seeds of the final train error"). */
     quantity: z.string().min(1),
-    comparison: z.enum(["<", "<=", ">", ">="]),
-    /** The bound, or the name of a profile setting that holds it (thresholds that scale with the profile). */
-    value: z.union([z.number(), z.strictObject({ setting: z.string().min(1) })]),
+    /** "within": value is a closed band [low, high]. */
+    comparison: z.enum(["<", "<=", ">", ">=", "within"]),
+    /** The bound (a number, or [low, high] for "within"), or the name of a profile setting that holds it. */
+    value: z.union([z.number(), z.tuple([z.number(), z.number()]), z.strictObject({ setting: z.string().min(1) })]),
+  }).refine((rule) => (rule.comparison === "within") === Array.isArray(rule.value) || (typeof rule.value === "object" && !Array.isArray(rule.value)), {
+    message: 'a band [low, high] goes with comparison "within", a number with the others',
+    path: ["value"],
   }),
   z.strictObject({
     id: z.literal("fraction-of-draws"),
@@ -67,6 +71,8 @@ export interface Judgement {
 /** One paired comparison: the per-seed differences d_s (positive = the claimed direction), at a radius if any. */
 export interface PairedComparison {
   radius?: number;
+  /** How the comparison is named in the verdict text (default "rho <radius>"). */
+  label?: string;
   differences: readonly number[];
 }
 
@@ -94,24 +100,22 @@ export function judgePaired(rule: PairedRule, comparisons: readonly PairedCompar
   }
   if (selected.length === 0) return { verdict: "not run", rule, text: "no comparison ran" };
   const stats = selected.map((comparison) => pairedStatistics(comparison.differences, rule.alpha));
-  const labels = selected.map((comparison) => (comparison.radius === undefined ? "" : `rho ${comparison.radius}: `));
+  const labels = selected.map((comparison) => (comparison.label !== undefined ? `${comparison.label}: ` : comparison.radius === undefined ? "" : `rho ${comparison.radius}: `));
   const lines = stats.map((s, i) => `${labels[i]}${describeBounds(s, format)}`);
   if (stats.some((s) => s.n < 2)) return { verdict: "inconclusive", rule, text: `${lines.join("; ")}. Fewer than 2 paired seeds somewhere: inconclusive.` };
-  const holm = (shift: number, sign: 1 | -1) => {
-    const pValues = stats.map((s) => oneSidedPValue(sign === 1 ? s : { ...s, mean: -s.mean }, sign * shift));
-    return holmRejections(pValues, rule.alpha);
-  };
+  // Holm over the one-sided tests of H0: mean <= shift at every selected radius.
+  const holm = (shift: number) => holmRejections(stats.map((s) => oneSidedPValue(s, shift)), rule.alpha);
   const many = selected.length > 1;
   let verdict: Verdict;
   let reason: string;
   if (rule.id === "paired-t-improves") {
-    const improves = many ? holm(0, 1).some(Boolean) : stats[0]!.lower > 0;
+    const improves = many ? holm(0).some(Boolean) : stats[0]!.lower > 0;
     const belowMargin = stats.every((s) => s.upper < rule.margin);
     verdict = improves ? "holds" : belowMargin ? "does not hold" : "inconclusive";
     reason = improves ? `lower bound > 0${many ? " at some radius after Holm's correction" : ""}` : belowMargin ? `upper bound < margin ${format(rule.margin)}${many ? " at every radius" : ""}` : `neither lower > 0 nor upper < margin ${format(rule.margin)}`;
   } else if (rule.id === "paired-t-no-gain") {
     const noGain = stats.every((s) => s.upper < rule.margin);
-    const gain = many ? holm(rule.margin, 1).some(Boolean) : stats[0]!.lower > rule.margin;
+    const gain = many ? holm(rule.margin).some(Boolean) : stats[0]!.lower > rule.margin;
     verdict = noGain ? "holds" : gain ? "does not hold" : "inconclusive";
     reason = noGain ? `upper bound < margin ${format(rule.margin)}${many ? " at every radius" : ""}` : gain ? `lower bound > margin ${format(rule.margin)}${many ? " at some radius after Holm's correction" : ""}` : `neither upper < margin nor lower > margin (${format(rule.margin)})`;
   } else {
@@ -125,26 +129,32 @@ export function judgePaired(rule: PairedRule, comparisons: readonly PairedCompar
   return { verdict, rule, text: `${lines.join("; ")}: ${reason}.` };
 }
 
-const COMPARE: Record<ThresholdRule["comparison"], (a: number, b: number) => boolean> = {
-  "<": (a, b) => a < b,
-  "<=": (a, b) => a <= b,
-  ">": (a, b) => a > b,
-  ">=": (a, b) => a >= b,
+const COMPARE: Record<ThresholdRule["comparison"], (a: number, b: number | readonly number[]) => boolean> = {
+  "<": (a, b) => a < (b as number),
+  "<=": (a, b) => a <= (b as number),
+  ">": (a, b) => a > (b as number),
+  ">=": (a, b) => a >= (b as number),
+  within: (a, b) => a >= (b as readonly number[])[0]! && a <= (b as readonly number[])[1]!,
 };
 
-/** The bound of a threshold rule: its number, or the named setting of the profile that ran. */
-export function thresholdValue(rule: ThresholdRule, settings: Record<string, unknown> = {}): number {
-  if (typeof rule.value === "number") return rule.value;
-  const value = settings[rule.value.setting];
-  if (typeof value !== "number") throw new InputError(`rule threshold: setting "${rule.value.setting}" is not a number in the profile (got ${JSON.stringify(value)})`);
-  return value;
+/** The bound of a threshold rule: its number or band, or the named setting of the profile that ran. */
+export function thresholdValue(rule: ThresholdRule, settings: Record<string, unknown> = {}): number | [number, number] {
+  if (typeof rule.value === "number" || Array.isArray(rule.value)) return rule.value as number | [number, number];
+  // A dotted name reaches into nested settings ("criteria.fittedNoisyError").
+  const value = rule.value.setting.split(".").reduce<unknown>((object, key) => (object && typeof object === "object" ? (object as Record<string, unknown>)[key] : undefined), settings);
+  const band = Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "number");
+  if (rule.comparison === "within" ? !band : typeof value !== "number") {
+    throw new InputError(`rule threshold: setting "${rule.value.setting}" is not ${rule.comparison === "within" ? "a band [low, high]" : "a number"} in the profile (got ${JSON.stringify(value)})`);
+  }
+  return value as number | [number, number];
 }
 
 /** Judges a deterministic claim: holds when `measured` <comparison> bound; NaN (e.g. a diverged run) does not hold. */
 export function judgeThreshold(rule: ThresholdRule, measured: number, settings: Record<string, unknown> = {}, format: (value: number) => string = plain): Judgement {
   const bound = thresholdValue(rule, settings);
   const holds = !Number.isNaN(measured) && COMPARE[rule.comparison](measured, bound);
-  return { verdict: holds ? "holds" : "does not hold", rule, text: `${rule.quantity} = ${format(measured)} ${holds ? "" : "not "}${rule.comparison} ${format(bound)}.` };
+  const boundText = Array.isArray(bound) ? `[${format(bound[0])}, ${format(bound[1])}]` : format(bound);
+  return { verdict: holds ? "holds" : "does not hold", rule, text: `${rule.quantity} = ${format(measured)} ${holds ? "" : "not "}${rule.comparison} ${boundText}.` };
 }
 
 /** Judges a claim over random problems from whether it held on each draw (see FractionRule). */
@@ -158,6 +168,16 @@ export function judgeFraction(rule: FractionRule, heldPerDraw: readonly boolean[
   return { verdict, rule, text: `${rule.quantity} on ${count} of ${heldPerDraw.length} draws (${(100 * fraction).toFixed(0)}%; holds at >= ${100 * rule.holdsAtLeast}%, does not hold below ${100 * rule.failsBelow}%).` };
 }
 
+/**
+ * One claim checked in several parts (panels, methods) by the same rule: it holds when every part that ran holds,
+ * does not hold when some part does not, is inconclusive otherwise, and "not run" when no part ran.
+ */
+export function judgeAll(rule: ClaimRule, parts: ReadonlyArray<{ label: string; judgement: Judgement }>): Judgement {
+  const ran = parts.filter((part) => part.judgement.verdict !== "not run");
+  const verdict: Verdict = ran.length === 0 ? "not run" : ran.some((p) => p.judgement.verdict === "does not hold") ? "does not hold" : ran.every((p) => p.judgement.verdict === "holds") ? "holds" : "inconclusive";
+  return { verdict, rule, text: parts.map((part) => `${part.label}: ${part.judgement.verdict} (${part.judgement.text.replace(/\.$/, "")})`).join(" | ") + ". The claim holds when every part holds." };
+}
+
 /** The rule in words, for the report. */
 export function describeRule(rule: ClaimRule): string {
   switch (rule.id) {
@@ -168,7 +188,7 @@ export function describeRule(rule: ClaimRule): string {
       return `${rule.id} (paired over seeds, alpha ${rule.alpha}, margin ${rule.margin}${radiusText})`;
     }
     case "threshold":
-      return `threshold: ${rule.quantity} ${rule.comparison} ${typeof rule.value === "number" ? rule.value : `the profile's ${rule.value.setting}`}`;
+      return `threshold: ${rule.quantity} ${rule.comparison} ${typeof rule.value === "number" ? rule.value : Array.isArray(rule.value) ? `[${rule.value.join(", ")}]` : `the profile's ${rule.value.setting}`}`;
     case "fraction-of-draws":
       return `fraction of ${rule.draws}+ data draws on which ${rule.quantity}: holds at >= ${rule.holdsAtLeast}, does not hold below ${rule.failsBelow}`;
   }

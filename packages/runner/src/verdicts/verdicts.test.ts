@@ -169,3 +169,35 @@ describe("verdict rules", () => {
     expect(() => judgedClaim(config, "c", { ourValue: 2, judgement: { ...judgement, rule: other } })).toThrow(/config declares/);
   });
 });
+
+describe("combining parts", () => {
+  test("judgeAll: any part not holding decides; all holding holds; not-run parts are skipped", async () => {
+    const { judgeAll } = await import("../index.js");
+    const holds = judgePaired(improves, [{ differences: [1, 2, 3] }]);
+    const fails = judgePaired(improves, [{ differences: [0.1, -0.1, 0, 0.05, -0.05] }]);
+    const open = judgePaired(improves, [{ differences: [1, -0.5, 2] }]);
+    const skipped = { verdict: "not run" as const, rule: improves, text: "no data" };
+    const parts = (...judgements: Array<typeof holds>) => judgements.map((judgement, i) => ({ label: `part ${i}`, judgement }));
+    expect(judgeAll(improves, parts(holds, holds, skipped)).verdict).toBe("holds");
+    expect(judgeAll(improves, parts(holds, open)).verdict).toBe("inconclusive");
+    expect(judgeAll(improves, parts(open, fails)).verdict).toBe("does not hold");
+    expect(judgeAll(improves, parts(skipped)).verdict).toBe("not run");
+  });
+
+  test("a threshold may name a nested setting", () => {
+    const rule = { id: "threshold", quantity: "noisy error", comparison: "<=", value: { setting: "criteria.fitted" } } as const;
+    expect(judgeThreshold(rule, 0.05, { criteria: { fitted: 0.1 } }).verdict).toBe("holds");
+  });
+});
+
+describe("threshold bands", () => {
+  test('"within" takes a band, from the rule or from a setting; a band with "<=" is refused', () => {
+    const rule = { id: "threshold", quantity: "tracking ratio", comparison: "within", value: [0.5, 2] } as const;
+    expect(judgeThreshold(rule, 1.2).verdict).toBe("holds");
+    expect(judgeThreshold(rule, 2.5).verdict).toBe("does not hold");
+    expect(judgeThreshold({ ...rule, value: { setting: "band" } }, 0.4, { band: [0.3, 0.6] }).verdict).toBe("holds");
+    expect(() => judgeThreshold({ ...rule, value: { setting: "band" } }, 0.4, { band: 0.3 })).toThrow(/not a band/);
+    expect(claimRuleSchema.safeParse({ ...rule, comparison: "<=" }).success).toBe(false);
+    expect(claimRuleSchema.safeParse(rule).success).toBe(true);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Re-judging the claims of a committed deep-net figure from its reports/<id>/data.json and the settings in its
+ * meta.json, without training: the figure modules' claim functions are pure functions of what data.json keeps,
+ * so a changed verdict rule applies to runs that took hours. Used by tools/rejudge-claims.ts.
+ */
+import type { ClaimResult } from "@sam-repro/figures";
+import { summarize, type ExperimentConfig, type Summary } from "@sam-repro/runner";
+import type { InterpolationPoint } from "../training/interpolation.js";
+import { FIG1_ID, fig1Claims, type Point, type Settings as Fig1Settings } from "./fig1-perturbations.js";
+import { FIG9_ID, fig9Claims, type FinetuningRole, type FinetuningSettings } from "./fig9-finetuning.js";
+import { FIG10_ID, fig10Claims } from "./fig10-interpolation.js";
+import { MSAM_ID, msamClaims, type MsamPoint, type MsamSettings } from "./msam-vs-m.js";
+import { scaleContext } from "./common.js";
+
+/** What a committed figure directory holds: data.json and the settings of meta.json. */
+export interface CommittedFigure {
+  data: Record<string, unknown>;
+  setup: Record<string, unknown>;
+}
+
+/** Per-seed values from a summary, only when no seed is missing (pairing needs the seed order). */
+function seedOrdered(summary: Summary, seeds: readonly number[], what: string): number[] {
+  if (summary.n !== seeds.length) throw new Error(`${what}: ${summary.n} of ${seeds.length} seeds finished; data.json keeps no seed order to pair them`);
+  return summary.values;
+}
+
+/** The claims of deep-net figure `id` re-judged from its committed data; undefined for a figure of another package. */
+export function rejudgeDeepNetClaims(id: string, figure: CommittedFigure, experiment: ExperimentConfig<unknown>): ClaimResult[] | undefined {
+  const { data, setup } = figure;
+  switch (id) {
+    case FIG1_ID: {
+      const points = (data.points as Array<Omit<Point, "test" | "train"> & { testError: Summary; trainError: Summary }>).map(({ testError, trainError, ...rest }) => ({ ...rest, test: testError, train: trainError }));
+      return fig1Claims(experiment, setup as unknown as Fig1Settings, points);
+    }
+    case MSAM_ID: {
+      const settings = setup as unknown as MsamSettings;
+      const points: MsamPoint[] = (data.points as Array<{ m: number | "ERM"; perSeed?: Array<number | null>; testError: Summary; trainError: Summary; sharpness: Summary }>).map((p) => ({
+        m: p.m === "ERM" ? null : p.m,
+        test: p.testError,
+        train: p.trainError,
+        sharpness: p.sharpness,
+        perSeed: p.perSeed ?? seedOrdered(p.testError, settings.seeds, `m = ${p.m}`),
+      }));
+      const batch = Number((settings.base as Record<string, unknown>).batchSize ?? 128);
+      return msamClaims(experiment, settings, points.find((p) => p.m === null)!, points.filter((p) => p.m !== null), batch);
+    }
+    case FIG9_ID: {
+      const settings = setup as unknown as FinetuningSettings;
+      const final = data.final as Record<FinetuningRole, Summary>;
+      const kept = data.perSeed as Record<FinetuningRole, Array<number | null>> | undefined;
+      const perSeed = (role: FinetuningRole) => kept?.[role] ?? seedOrdered(final[role], settings.seeds, role);
+      return fig9Claims(experiment, settings, (role) => (kept ? summarize(kept[role]) : final[role]), perSeed);
+    }
+    case FIG10_ID: {
+      const training = setup.training as { base: Parameters<typeof scaleContext>[0]; seeds: number[] };
+      return fig10Claims(experiment, Number(setup.barrierTolerance), data.perSeed as Array<{ seed: number; points: InterpolationPoint[] }>, scaleContext(training.base, training.seeds));
+    }
+    default:
+      return undefined;
+  }
+}
