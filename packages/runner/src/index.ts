@@ -2,6 +2,16 @@ export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./atomic.js"
 export { Checkpoint } from "./checkpoint.js";
 export { InputError } from "./errors.js";
 export {
+  LockHeldError,
+  acquireDirectoryLock,
+  lockFileFor,
+  readLockHolder,
+  withDirectoryLock,
+  type DirectoryLock,
+  type LockHolder,
+} from "./lock.js";
+export { MIN_FREE_BYTES, checkOutputLocation, describeWriteError, makeOutputDirectory } from "./output-location.js";
+export {
   claimSpecSchema,
   describeValidationError,
   experimentFile,
