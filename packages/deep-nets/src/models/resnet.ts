@@ -9,6 +9,7 @@ import {
   type NormLayer,
   type ParameterSpec,
 } from "./architecture.js";
+import { groupedLayers } from "./grouped-layers.js";
 
 /** PyTorch's BatchNorm defaults: running = (1 - 0.1) running + 0.1 batch; eps 1e-5 (also GroupNorm's eps). */
 export const BATCH_NORM_MOMENTUM = 0.1;
@@ -74,32 +75,22 @@ export class ResNet {
 
   /** Logits [batch, classes] for images x [batch, 32, 32, 3] in [0, 1]. */
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
-    const { stem, blocks, headNorm, linear } = this.spec;
-    let h = this.conv(x, stem.conv);
-    if (stem.norm) h = tf.relu(this.norm(h, stem.norm, mode));
-    const preact = this.config.architecture === "preact";
-    for (const block of blocks) {
-      if (preact) {
-        const activated = tf.relu(this.norm(h, block.norm1, mode));
-        const shortcut = block.shortcut ? this.conv(activated, block.shortcut.conv) : h;
-        let out = this.conv(activated, block.conv1);
-        out = this.conv(tf.relu(this.norm(out, block.norm2, mode)), block.conv2);
-        h = tf.add(out, shortcut);
-      } else {
-        let out = tf.relu(this.norm(this.conv(h, block.conv1), block.norm1, mode));
-        out = this.norm(this.conv(out, block.conv2), block.norm2, mode);
-        let shortcut = h;
-        if (block.shortcut) {
-          shortcut = this.conv(h, block.shortcut.conv);
-          if (block.shortcut.norm) shortcut = this.norm(shortcut, block.shortcut.norm, mode);
-        }
-        h = tf.relu(tf.add(out, shortcut));
-      }
-    }
-    if (headNorm) h = tf.relu(this.norm(h, headNorm, mode));
-    // Average pooling over the final 4x4 map (avgpool 4 in the official code) is the global mean.
-    const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-    return tf.add(tf.matMul(features, this.get(linear.weight) as tf.Tensor2D), this.get(linear.bias));
+    return forward(this.spec, x, {
+      conv: (h, layer) => this.conv(h, layer),
+      norm: (h, layer) => this.norm(h, layer, mode),
+      linear: (features, weight, bias) => tf.add(tf.matMul(features, this.get(weight) as tf.Tensor2D), this.get(bias)),
+    });
+  }
+
+  /**
+   * Logits [k*m, classes] of k groups of m images, group g evaluated with weights[i][g] in place of
+   * parameters[i] (weights[i]: [k, ...shape]): m-SAM's pass on replicated weights (grouped-layers.ts).
+   * BatchNorm normalizes each group with its own statistics; running statistics end as after k sequential updates.
+   */
+  applyGrouped(x: tf.Tensor4D, mode: ForwardMode, weights: tf.Tensor[], groups: number): tf.Tensor2D {
+    if (weights.length !== this.parameters.length) throw new Error(`applyGrouped: expected ${this.parameters.length} weight tensors, got ${weights.length}`);
+    const byName = new Map(this.spec.parameters.map((spec, i) => [spec.name, weights[i]!]));
+    return forward(this.spec, x, groupedLayers({ config: this.config, weight: (name) => byName.get(name)!, statistic: (name) => this.get(name), groups, mode }));
   }
 
   private get(name: string): tf.Variable {
@@ -169,6 +160,44 @@ export class ResNet {
   dispose(): void {
     for (const variable of [...this.parameters, ...this.statistics]) variable.dispose();
   }
+}
+
+/** The network's layers, by kind: plain (one set of weights) or grouped (replicated weights, grouped-layers.ts). */
+export interface LayerOps {
+  conv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D;
+  norm(x: tf.Tensor4D, layer: NormLayer): tf.Tensor4D;
+  /** features [batch, inFeatures] -> logits [batch, classes] with the named weight and bias. */
+  linear(features: tf.Tensor2D, weight: string, bias: string): tf.Tensor2D;
+}
+
+/** The forward pass of SPEC 4.2 (see architecture.ts) over any LayerOps. */
+function forward(spec: NetworkSpec, x: tf.Tensor4D, ops: LayerOps): tf.Tensor2D {
+  const { stem, blocks, headNorm, linear } = spec;
+  let h = ops.conv(x, stem.conv);
+  if (stem.norm) h = tf.relu(ops.norm(h, stem.norm));
+  const preact = spec.config.architecture === "preact";
+  for (const block of blocks) {
+    if (preact) {
+      const activated = tf.relu(ops.norm(h, block.norm1));
+      const shortcut = block.shortcut ? ops.conv(activated, block.shortcut.conv) : h;
+      let out = ops.conv(activated, block.conv1);
+      out = ops.conv(tf.relu(ops.norm(out, block.norm2)), block.conv2);
+      h = tf.add(out, shortcut);
+    } else {
+      let out = tf.relu(ops.norm(ops.conv(h, block.conv1), block.norm1));
+      out = ops.norm(ops.conv(out, block.conv2), block.norm2);
+      let shortcut = h;
+      if (block.shortcut) {
+        shortcut = ops.conv(h, block.shortcut.conv);
+        if (block.shortcut.norm) shortcut = ops.norm(shortcut, block.shortcut.norm);
+      }
+      h = tf.relu(tf.add(out, shortcut));
+    }
+  }
+  if (headNorm) h = tf.relu(ops.norm(h, headNorm));
+  // Average pooling over the final 4x4 map (avgpool 4 in the official code) is the global mean.
+  const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
+  return ops.linear(features, linear.weight, linear.bias);
 }
 
 function assign(variables: tf.Variable[], values: Float32Array[], what: string): void {

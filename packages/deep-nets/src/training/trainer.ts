@@ -2,10 +2,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Checkpoint, InputError, createProgress, writeJsonAtomic } from "@sam-repro/runner";
-import { SeededRandom, activeBackend, describeBackend } from "@sam-repro/runtime";
-import { SamOptimizer, type LossFunction, type SamOptions } from "@sam-repro/sam";
+import { SeededRandom, activeBackend, describeBackend, hasGroupedConv2D } from "@sam-repro/runtime";
+import { SamOptimizer, withGroupedLoss, type LossFunction, type SamOptions } from "@sam-repro/sam";
 import { modelFromPreset, type ModelConfig } from "../models/architecture.js";
 import { ResNet } from "../models/resnet.js";
+import { groupedLossOf } from "./grouped-loss.js";
 import type { CifarData } from "../data/cifar-files.js";
 import { configHash, type TrainConfig } from "./config.js";
 import { evaluateModel, recomputeBatchNormStatistics } from "./evaluate.js";
@@ -141,7 +142,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const stepsPerEpoch = Math.floor(data.train.count / batchSize);
   const classes = data.classes;
   const pendingCorrect: tf.Scalar[] = [];
-  const lossFn: LossFunction = (batch, pass) => {
+  const plainLossFn: LossFunction = (batch, pass) => {
     const mode = { training: true, updateStatistics: pass.updateStatistics } as const;
     const logits = config.ghostBatchSize ? ghostBatchForward(model, batch.x as tf.Tensor4D, config.ghostBatchSize, mode) : model.apply(batch.x as tf.Tensor4D, mode);
     const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y as tf.Tensor1D, classes), logits) as tf.Scalar;
@@ -149,6 +150,8 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     if (pass.kind !== "ascent") pendingCorrect.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), "float32"))));
     return loss;
   };
+  // m-SAM evaluates all sub-batches at once on replicated weights where the backend has the kernels (issue 11).
+  const lossFn = config.ghostBatchSize ? plainLossFn : withGroupedLoss(plainLossFn, groupedLossOf(model, classes, (correct) => pendingCorrect.push(correct)), hasGroupedConv2D);
 
   const totalSteps = config.epochs * stepsPerEpoch;
   const progress = options.progress === false ? null : createProgress(options.label ?? `train ${config.model}`, totalSteps);

@@ -19,6 +19,7 @@ import {
   type ResolvedSamOptions,
 } from "../options.js";
 import { deserializeTensor, serializeTensor, type SerializedNamedTensor, type SerializedTensor } from "./serialization.js";
+import { canGroup, groupedSamGradients } from "./grouped-msam.js";
 import { ascentStep, asamScaleOf, globalNorm, projectOntoBall } from "./tensor-perturbation.js";
 
 export interface Batch {
@@ -242,9 +243,12 @@ export class SamOptimizer {
     const options = this.options;
     const bothPasses = this.batchNormStatistics === "both-passes";
     const sameBatch = ascentSource === null && options.variant !== "random";
+    const scale = options.variant === "asam" ? asamScaleOf(saved, options.asamEta) : null;
+    // All sub-batches at once on replicated weights when the loss and the backend allow it (grouped-msam.ts).
+    const grouping = { options, lossFn, batch, parts, rho, variables, saved, scale, sameBatchUnperturbedStatistics: sameBatch && !bothPasses };
+    if (canGroup(grouping)) return groupedSamGradients(grouping);
     const descentParts = splitBatch(batch, parts);
     const ascentParts = ascentSource ? splitBatch(ascentSource, parts) : descentParts;
-    const scale = options.variant === "asam" ? asamScaleOf(saved, options.asamEta) : null;
     const project = options.variant !== "usam" || options.usamClipToBall;
     const stepSize = options.ascentStepSizeMultiplier * rho;
 

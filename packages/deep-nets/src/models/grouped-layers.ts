@@ -1,0 +1,86 @@
+/**
+ * The ResNet's layers on k replicas of its weights, for m-SAM in two passes (@sam-repro/sam grouped-msam.ts):
+ * activations are [k*m, ...], k consecutive groups of m images, and group g uses replica g of every parameter
+ * (weights [k, ...shape]). Each group gets exactly what a forward pass on its m images alone would compute:
+ * - conv: groupedConv2d (one native kernel for all groups);
+ * - BatchNorm: the group's own batch mean and biased variance, gamma[g], beta[g]; with updateStatistics the
+ *   running statistics end as after k sequential updates r <- (1 - mu) r + mu s_g, g = 0..k-1, i.e.
+ *   r_k = (1 - mu)^k r_0 + sum_g mu (1 - mu)^(k-1-g) s_g;
+ * - GroupNorm: per sample as before, then gamma[g], beta[g];
+ * - linear: a batched matMul [k, m, F] x [k, F, classes] + bias[g].
+ */
+import * as tf from "@tensorflow/tfjs";
+import { groupedConv2d } from "@sam-repro/runtime";
+import { groupCount, type ConvLayer, type ModelConfig, type NormLayer } from "./architecture.js";
+import { BATCH_NORM_MOMENTUM, NORM_EPSILON, type ForwardMode, type LayerOps } from "./resnet.js";
+
+export interface GroupedLayerSource {
+  config: ModelConfig;
+  /** Replicated parameter [k, ...shape] by name. */
+  weight(name: string): tf.Tensor;
+  /** BatchNorm running statistic (a variable of the model) by name. */
+  statistic(name: string): tf.Variable;
+  groups: number;
+  mode: ForwardMode;
+}
+
+/** LayerOps over replicated weights (see the file comment). */
+export function groupedLayers(source: GroupedLayerSource): LayerOps {
+  const k = source.groups;
+  /** [k, C] replicated per-channel parameter as [k, 1, C], to scale [k, rows, C]. */
+  const perGroup = (name: string) => {
+    const w = source.weight(name);
+    return tf.reshape(w, [k, 1, w.shape[1]!]);
+  };
+  return {
+    conv: (x: tf.Tensor4D, layer: ConvLayer) => groupedConv2d(x, source.weight(layer.filter), layer.stride, layer.padding === 0 ? "valid" : layer.padding),
+    norm: (x: tf.Tensor4D, layer: NormLayer) => {
+      const channels = x.shape[3];
+      const rows = tf.reshape(x, [k, -1, channels]) as tf.Tensor3D;
+      const gamma = perGroup(layer.scale);
+      const beta = perGroup(layer.shift);
+      if (source.config.normalization === "group") {
+        const [n, height, width] = x.shape;
+        const groups = groupCount(source.config);
+        const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
+        const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
+        const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), [k, -1, channels]);
+        return tf.reshape(tf.add(tf.mul(normalized, gamma), beta), x.shape);
+      }
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (source.mode.training) {
+        ({ mean, variance } = tf.moments(rows, [1], true));
+        if (source.mode.updateStatistics) {
+          updateRunningStatistics(source, layer, mean, variance, rows.shape[1], source.mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM);
+        }
+      } else {
+        mean = source.statistic(layer.runningMean!);
+        variance = source.statistic(layer.runningVariance!);
+      }
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPSILON)));
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      return tf.reshape(tf.add(tf.mul(rows, scale), shift), x.shape);
+    },
+    linear: (features: tf.Tensor2D, weight: string, bias: string) => {
+      const [n, inputs] = features.shape;
+      const w = source.weight(weight) as tf.Tensor3D;
+      const logits = tf.add(tf.matMul(tf.reshape(features, [k, n / k, inputs]) as tf.Tensor3D, w), perGroup(bias));
+      return tf.reshape(logits, [n, w.shape[2]]);
+    },
+  };
+}
+
+/** The closed form of k sequential momentum updates of the running mean and (unbiased) variance; see the file comment. */
+function updateRunningStatistics(source: GroupedLayerSource, layer: NormLayer, mean: tf.Tensor, variance: tf.Tensor, count: number, momentum: number): void {
+  const k = source.groups;
+  const weights = Array.from({ length: k }, (_, g) => momentum * (1 - momentum) ** (k - 1 - g));
+  const decay = (1 - momentum) ** k;
+  const unbiased = count > 1 ? count / (count - 1) : 1;
+  const weighted = (s: tf.Tensor, factor: number) => tf.sum(tf.mul(tf.reshape(s, [k, -1]), tf.tensor2d(weights.map((w) => w * factor), [k, 1])), 0);
+  const runningMean = source.statistic(layer.runningMean!);
+  const runningVariance = source.statistic(layer.runningVariance!);
+  // The update does not feed the loss, so the gradient tape ignores it.
+  runningMean.assign(tf.add(tf.mul(runningMean, decay), weighted(mean, 1)));
+  runningVariance.assign(tf.add(tf.mul(runningVariance, decay), weighted(variance, unbiased)));
+}

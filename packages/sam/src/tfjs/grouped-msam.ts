@@ -1,0 +1,179 @@
+/**
+ * m-SAM in two passes for any m (SPEC 1.3 a): the k = b/m sub-batches are evaluated at once on k replicas of the
+ * weights, W[g] = w for g < k. The gradient of sum_g L_{I_g}(W[g]) with respect to W[g] is sub-batch g's own
+ * gradient g_g, so one pass gives every perturbation
+ *   delta_g = rho g_g / (||g_g|| + eps)   (or USAM / ASAM / K projected steps; one global norm per replica),
+ * and one pass at W[g] = w + delta_g gives the descent gradient G = (1/k) sum_g grad L_{I_g}(w + delta_g).
+ * The values equal the sequential loop of SamOptimizer to float32 rounding; the cost is that of SAM (two passes)
+ * instead of 2k passes of m examples each. Needs a loss that takes replicated weights (withGroupedLoss) whose
+ * `available` check passes (e.g. the backend has a grouped convolution kernel); otherwise SamOptimizer keeps its loop.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { ResolvedSamOptions } from "../options.js";
+import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
+
+/**
+ * The mean loss of each of `groups` equal consecutive sub-batches of `batch` ([groups] tensor), where sub-batch g
+ * sees weights[i][g] in place of variable i (weights[i] has shape [groups, ...variable i's shape]). With BatchNorm
+ * every group normalizes with its own batch statistics, and when pass.updateStatistics is true the running
+ * statistics must end as after `groups` sequential updates, group 0 first (what the loop does).
+ */
+export type GroupedLossFunction = (batch: Batch, pass: PassInfo, weights: tf.Tensor[], groups: number) => tf.Tensor1D;
+
+const GROUPED_LOSS = Symbol.for("@sam-repro/sam.groupedLoss");
+
+interface GroupedForm {
+  grouped: GroupedLossFunction;
+  available: () => boolean;
+}
+
+/**
+ * `lossFn` that also carries its replicated-weights form, which m-SAM uses for a step when `available()` is true
+ * then (e.g. `() => tf.getKernel("SamReproGroupedConv2D", tf.getBackend()) !== undefined`: only where the grouped
+ * convolution is one kernel is the grouped form faster); otherwise the step loops over the sub-batches.
+ */
+export function withGroupedLoss(lossFn: LossFunction, grouped: GroupedLossFunction, available: () => boolean = () => true): LossFunction {
+  const combined: LossFunction = (batch, pass) => lossFn(batch, pass);
+  (combined as unknown as Record<symbol, GroupedForm>)[GROUPED_LOSS] = { grouped, available };
+  return combined;
+}
+
+/** The replicated-weights form attached by withGroupedLoss, if any. */
+function groupedFormOf(lossFn: LossFunction): GroupedForm | undefined {
+  return (lossFn as unknown as Record<symbol, GroupedForm | undefined>)[GROUPED_LOSS];
+}
+
+/** Bytes of replicas (weights, perturbation, gradient and perturbed weights) allowed per chunk of groups. */
+export const GROUPED_REPLICA_BUDGET_BYTES = 512 * 1024 * 1024;
+
+export interface GroupedSamRequest {
+  options: ResolvedSamOptions;
+  lossFn: LossFunction;
+  batch: Batch;
+  parts: number;
+  rho: number;
+  variables: tf.Variable[];
+  /** Copies of the variables' values at w. */
+  saved: tf.Tensor[];
+  /** ASAM's T = |w| + eta per variable, else null. */
+  scale: tf.Tensor[] | null;
+  /** Whether the ascent comes from the descent batch and BatchNorm statistics update once per sub-batch (at w). */
+  sameBatchUnperturbedStatistics: boolean;
+}
+
+export interface GroupedSamResult {
+  /** Mean over sub-batches of the descent gradients (weight decay included). */
+  gradients: tf.Tensor[];
+  lossValue: tf.Scalar;
+  normValue: tf.Scalar;
+  unperturbed: true;
+}
+
+/** Whether groupedSamGradients applies to this step (else the caller loops over the sub-batches). */
+export function canGroup(request: Pick<GroupedSamRequest, "options" | "lossFn" | "parts" | "sameBatchUnperturbedStatistics">): boolean {
+  const variant = request.options.variant;
+  return (
+    request.parts > 1 &&
+    request.sameBatchUnperturbedStatistics &&
+    (variant === "sam" || variant === "usam" || variant === "asam") &&
+    groupedFormOf(request.lossFn)?.available() === true
+  );
+}
+
+/** m-SAM's averaged perturbed gradient in two grouped passes per chunk of sub-batches (call inside tf.tidy). */
+export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResult {
+  const { options, batch, parts, rho, saved, scale } = request;
+  const grouped = groupedFormOf(request.lossFn)!.grouped;
+  const m = (batch.x.shape[0] ?? 0) / parts;
+  const parameterCount = saved.reduce((sum, w) => sum + w.size, 0);
+  const chunk = Math.max(1, Math.min(parts, Math.floor(GROUPED_REPLICA_BUDGET_BYTES / (16 * parameterCount))));
+  const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
+  const project = options.variant !== "usam" || options.usamClipToBall;
+  const stepSize = options.ascentStepSizeMultiplier * rho;
+
+  let sums: tf.Tensor[] | null = null;
+  for (let first = 0; first < parts; first += chunk) {
+    const groups = Math.min(chunk, parts - first);
+    const next = tf.tidy(() => {
+      const sub = sliceBatch(batch, first * m, groups * m);
+      const replicas = saved.map((w) => tf.broadcastTo(tf.expandDims(w, 0), [groups, ...w.shape]));
+      let delta: tf.Tensor[] | null = null;
+      let loss: tf.Scalar | null = null;
+      for (let k = 0; k < options.ascentSteps; k++) {
+        const at = delta ? replicas.map((r, i) => tf.add(r, delta![i]!)) : replicas;
+        const ascent = objective(grouped, sub, { updateStatistics: k === 0, kind: "ascent" }, at, groups, lambda);
+        if (k === 0) loss = ascent.value;
+        delta = replicaAscentStep(options.variant as "sam" | "usam" | "asam", delta, ascent.gradients, stepSize, options.epsilon, scale);
+        if (project) delta = replicaProjection(delta, rho, scale);
+      }
+      const perturbed = replicas.map((r, i) => tf.add(r, delta![i]!));
+      const descent = objective(grouped, sub, { updateStatistics: false, kind: "descent" }, perturbed, groups, lambda);
+      const partial = [...descent.gradients.map((g) => tf.sum(g, 0)), loss!, tf.sum(replicaNorms(delta!))];
+      return sums ? partial.map((t, i) => tf.add(sums![i]!, t)) : partial;
+    });
+    if (sums) tf.dispose(sums);
+    sums = next;
+  }
+  const count = saved.length;
+  return {
+    gradients: sums!.slice(0, count).map((g) => tf.div(g, parts)),
+    lossValue: tf.div(sums![count]!, parts) as tf.Scalar,
+    normValue: tf.div(sums![count + 1]!, parts) as tf.Scalar,
+    unperturbed: true,
+  };
+}
+
+/** Sum over groups of the group losses and its gradients in the replicas, plus lambda * replica (objective weight decay). */
+function objective(grouped: GroupedLossFunction, batch: Batch, pass: PassInfo, weights: tf.Tensor[], groups: number, lambda: number) {
+  const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => tf.sum(grouped(batch, pass, ws, groups)) as tf.Scalar)(weights);
+  const gradients = lambda > 0 ? grads.map((g, i) => tf.add(g, tf.mul(weights[i]!, lambda))) : grads;
+  return { value, gradients };
+}
+
+/** Per-replica global l2 norm: [k] with entry g = sqrt(sum_i ||t_i[g]||^2). */
+export function replicaNorms(tensors: readonly tf.Tensor[]): tf.Tensor1D {
+  const squares = tensors.map((t) => (t.rank === 1 ? tf.square(t) : tf.sum(tf.square(t), range(1, t.rank))));
+  return tf.sqrt(tf.addN(squares)) as tf.Tensor1D;
+}
+
+/** factor [k] shaped to multiply a replicated tensor [k, ...]. */
+function perReplica(factor: tf.Tensor1D, like: tf.Tensor): tf.Tensor {
+  return tf.reshape(factor, [factor.shape[0], ...new Array<number>(like.rank - 1).fill(1)]);
+}
+
+/** ascentStep of tensor-perturbation.ts for each replica: delta_g += stepSize * d(g_g) with replica g's own norm. */
+function replicaAscentStep(
+  variant: "sam" | "usam" | "asam",
+  delta: readonly tf.Tensor[] | null,
+  gradients: readonly tf.Tensor[],
+  stepSize: number,
+  epsilon: number,
+  scale: readonly tf.Tensor[] | null,
+): tf.Tensor[] {
+  let directions: tf.Tensor[];
+  if (variant === "usam") {
+    directions = gradients.map((g) => tf.mul(g, stepSize));
+  } else {
+    const scaled = variant === "asam" ? gradients.map((g, i) => tf.mul(g, scale![i]!)) : [...gradients];
+    const factor = tf.div(stepSize, tf.add(replicaNorms(scaled), epsilon)) as tf.Tensor1D;
+    directions = scaled.map((s, i) => tf.mul(variant === "asam" ? tf.mul(s, scale![i]!) : s, perReplica(factor, s)));
+  }
+  return delta ? directions.map((d, i) => tf.add(delta[i]!, d)) : directions;
+}
+
+/** projectOntoBall of tensor-perturbation.ts for each replica: delta_g * min(1, rho / ||delta_g|| (or ||delta_g / T||)). */
+function replicaProjection(delta: readonly tf.Tensor[], rho: number, scale: readonly tf.Tensor[] | null): tf.Tensor[] {
+  const size = replicaNorms(scale ? delta.map((d, i) => tf.div(d, scale[i]!)) : delta);
+  const factor = tf.where(tf.greater(size, rho), tf.div(rho, size), tf.onesLike(size)) as tf.Tensor1D;
+  return delta.map((d) => tf.mul(d, perReplica(factor, d)));
+}
+
+function sliceBatch(batch: Batch, start: number, size: number): Batch {
+  if (start === 0 && size === batch.x.shape[0]) return batch;
+  const slice = (t: tf.Tensor) => tf.slice(t, [start, ...new Array<number>(t.rank - 1).fill(0)], [size, ...t.shape.slice(1)]);
+  return { x: slice(batch.x), y: slice(batch.y) };
+}
+
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}
