@@ -15,6 +15,8 @@ export interface FigureEntry {
   spec: Record<string, unknown> | null;
   /** Whether figure.png exists beside meta.json. */
   hasPng: boolean;
+  /** The `reference` block of experiments/<id>.json (the paper's values), when the config was found. */
+  reference?: Record<string, unknown>;
 }
 
 /** reports/timings.json: wall time of each `sam-repro reproduce <package>` run, by package. */
@@ -22,8 +24,12 @@ export type ReproduceTimings = Record<string, { seconds: number; profile: Profil
 
 export const TIMINGS_FILE = "timings.json";
 
-/** Every reports/<id>/ that holds a meta.json, in paper-figure order. */
-export function readFigures(reportsDirectory: string): FigureEntry[] {
+/**
+ * Every reports/<id>/ that holds a meta.json, in paper-figure order. When `experimentsDirectory` holds
+ * experiments/<id>.json, its `title` and `paperFigure` name the figure (the config is where a figure is named;
+ * meta.json keeps what the run wrote, which may predate a renaming).
+ */
+export function readFigures(reportsDirectory: string, experimentsDirectory?: string): FigureEntry[] {
   if (!existsSync(reportsDirectory)) return [];
   const entries: FigureEntry[] = [];
   for (const name of readdirSync(reportsDirectory, { withFileTypes: true })) {
@@ -31,12 +37,14 @@ export function readFigures(reportsDirectory: string): FigureEntry[] {
     const directory = path.join(reportsDirectory, name.name);
     const metaFile = path.join(directory, "meta.json");
     if (!existsSync(metaFile)) continue;
-    const meta = readJson<FigureMeta>(metaFile);
+    const config = experimentsDirectory ? readConfig(experimentsDirectory, name.name) : null;
+    const meta = { ...readJson<FigureMeta>(metaFile), ...(config ? configLabels(config) : {}) };
     const claimsFile = path.join(directory, "claims.json");
     const claims = existsSync(claimsFile) ? readJson<ClaimResult[]>(claimsFile) : [];
     const specFile = path.join(directory, "spec.vl.json");
     const spec = existsSync(specFile) ? readJson<Record<string, unknown>>(specFile) : null;
-    entries.push({ meta, claims, spec, hasPng: existsSync(path.join(directory, "figure.png")) });
+    const reference = config && typeof config.reference === "object" && config.reference !== null ? { reference: config.reference as Record<string, unknown> } : {};
+    entries.push({ meta, claims, spec, hasPng: existsSync(path.join(directory, "figure.png")), ...reference });
   }
   return entries.sort(compareFigures);
 }
@@ -47,15 +55,42 @@ export function readTimings(reportsDirectory: string): ReproduceTimings {
   return existsSync(file) ? readJson<ReproduceTimings>(file) : {};
 }
 
-/** The number in "Figure 6", "Fig. 9 (left)"; figures without one sort last. */
+/** experiments/<id>.json as plain JSON, or null when there is none. */
+function readConfig(experimentsDirectory: string, id: string): Record<string, unknown> | null {
+  const file = path.join(experimentsDirectory, `${id}.json`);
+  return existsSync(file) ? readJson<Record<string, unknown>>(file) : null;
+}
+
+/** `title` and `paperFigure` of a config, where it has them. */
+function configLabels(config: Record<string, unknown>): Partial<Pick<FigureMeta, "title" | "paperFigure">> {
+  const labels: Partial<Pick<FigureMeta, "title" | "paperFigure">> = {};
+  if (typeof config.title === "string" && config.title) labels.title = config.title;
+  if (typeof config.paperFigure === "string" && config.paperFigure) labels.paperFigure = config.paperFigure;
+  return labels;
+}
+
+/**
+ * The paper's number of a figure labelled "Figure 6" or "Fig. 12" (the label is exactly that, so a label that
+ * only mentions a figure, "analogue of Fig. 9", has none); figures without one sort after the numbered ones.
+ */
 export function paperFigureNumber(paperFigure: string): number {
-  const match = /fig(?:ure)?\.?\s*(\d+)/i.exec(paperFigure);
+  const match = /^\s*fig(?:ure)?\.?\s*(\d+)\b/i.exec(paperFigure);
   return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
+}
+
+/** Order of the unnumbered kinds: other paper figures, checks of the paper's theorems, the official notebooks, our derivations. */
+const KIND_ORDER: ReadonlyArray<RegExp> = [/\bpaper\b(?!'s theorem)/i, /theorem/i, /notebook/i, /\bour\b/i];
+
+function kindRank(paperFigure: string): number {
+  const rank = KIND_ORDER.findIndex((pattern) => pattern.test(paperFigure));
+  return rank === -1 ? KIND_ORDER.length : rank;
 }
 
 function compareFigures(a: FigureEntry, b: FigureEntry): number {
   const byNumber = paperFigureNumber(a.meta.paperFigure) - paperFigureNumber(b.meta.paperFigure);
   if (byNumber !== 0 && !Number.isNaN(byNumber)) return byNumber;
+  const byKind = kindRank(a.meta.paperFigure) - kindRank(b.meta.paperFigure);
+  if (byKind !== 0) return byKind;
   return a.meta.paperFigure.localeCompare(b.meta.paperFigure) || a.meta.id.localeCompare(b.meta.id);
 }
 
@@ -66,15 +101,7 @@ export function verdictCounts(claims: readonly ClaimResult[]): Record<Verdict, n
   return counts;
 }
 
-/** A claim value for a table cell: numbers to 4 significant digits, null as an em dash. */
-export function formatValue(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return "—";
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) return String(value);
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-  }
-  return value;
-}
+export { formatValue } from "./report-text.js";
 
 /** Seconds as "12.3 s", "4 min 12 s" or "2 h 5 min". */
 export function formatDuration(seconds: number): string {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -50,27 +51,72 @@ describe("REPORT.md", () => {
     const nine = markdown.indexOf("## Figure 9:");
     expect(one).toBeGreaterThan(0);
     expect(nine).toBeGreaterThan(one);
-    expect(markdown).toContain("![Sample sample-one](sample-one/figure.png)");
+    expect(markdown).toContain("![Figure 1: Sample sample-one](sample-one/figure.png)");
     expect(markdown).toContain('"radii": [');
     expect(markdown).toContain("Everything: a synthetic sample.");
     expect(markdown).toContain("wall time 1.5 s");
     expect(markdown).toMatch(/\| implicit-bias \| cpu \| 2 min 5 s \|/);
   });
 
-  test("paper figure numbers are read from the usual spellings", () => {
+  test("paper figure numbers are read from labels that are a figure number, not from labels that mention one", () => {
     expect(paperFigureNumber("Figure 12")).toBe(12);
     expect(paperFigureNumber("Fig. 6 (left)")).toBe(6);
     expect(paperFigureNumber("notebook D4")).toBe(Number.POSITIVE_INFINITY);
+    expect(paperFigureNumber("candidate for Fig. 7/8 (analogue of Fig. 9)")).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("links the paper and the official code, and lists the figures with their verdict counts", () => {
+    expect(markdown).toContain("(https://arxiv.org/abs/2206.06232)");
+    expect(markdown).toContain("(https://github.com/tml-epfl/understanding-sam)");
+    expect(markdown).toContain("| [Figure 1: Sample sample-one](#figure-sample-one) | 1 | 2 | 0 | 0 |");
+    expect(markdown).toContain("| [Figure 9: Sample sample-nine](#figure-sample-nine) | 1 | 0 | 0 | 1 |");
+    expect(markdown.indexOf("## Contents")).toBeLessThan(markdown.indexOf("## Summary"));
+  });
+});
+
+describe("REPORT.md and index.html say the same things", () => {
+  test("every heading, provenance line and claim value of the Markdown is on the page", () => {
+    const pageText = html.replace(/&quot;/g, '"').replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
+    const headings = markdown.split("\n").filter((line) => line.startsWith("## Figure")).map((line) => line.slice(3));
+    expect(headings).toHaveLength(2);
+    for (const heading of headings) expect(pageText).toContain(`<h2>${heading}</h2>`);
+    for (const line of markdown.split("\n").filter((text) => text.startsWith("profile "))) expect(pageText).toContain(line);
+    const claimRows = markdown.split("\n").filter((line) => /^\| `[a-z0-9-]+` \|/.test(line));
+    expect(claimRows).toHaveLength(5);
+    for (const row of claimRows) {
+      const cells = row.split(" | ").slice(1, 4);
+      for (const cell of cells) expect(pageText).toContain(cell);
+    }
   });
 });
 
 describe("index.html", () => {
-  test("is self-contained: no external scripts, styles or links", () => {
+  test("is self-contained: no external scripts, styles or images; only the paper and code are linked", () => {
     expect(html).not.toMatch(/<script[^>]*\ssrc=/i);
     expect(html).not.toMatch(/<link[^>]*\shref=/i);
-    expect(html).not.toMatch(/\s(src|href)=["']?(https?:)?\/\//i);
-    expect(html).toContain("Content-Security-Policy");
+    const markup = html.replace(/<script[\s\S]*?<\/script>/g, "");
+    expect(markup).not.toMatch(/\ssrc=/i);
+    const external = [...markup.matchAll(/\shref="(https?:[^"]*)"/g)].map((match) => match[1]);
+    expect([...new Set(external)].sort()).toEqual(["https://arxiv.org/abs/2206.06232", "https://github.com/tml-epfl/understanding-sam"]);
     expect(html.match(/<script data-library=/g)).toHaveLength(3);
+  });
+
+  test("the Content-Security-Policy allows exactly the inline scripts, by hash, and no eval", () => {
+    const policy = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)![1]!;
+    expect(policy).toMatch(/default-src 'none'/);
+    expect(policy).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+    const allowed = new Set([...policy.matchAll(/'sha256-([^']+)'/g)].map((match) => match[1]));
+    const scripts = [...html.matchAll(/<script(?![^>]*type="application\/json")[^>]*>([\s\S]*?)<\/script>/g)].map((match) => match[1]!);
+    expect(scripts.length).toBe(5); // vega, vega-lite, vega-embed, the live panel, the page
+    for (const code of scripts) expect(allowed.has(createHash("sha256").update(code, "utf8").digest("base64"))).toBe(true);
+    expect(allowed.size).toBe(scripts.length);
+  });
+
+  test("the contents filter by verdict: figures and claim rows carry their verdicts", () => {
+    for (const verdict of ["all", "holds", "does-not-hold", "inconclusive", "not-run"]) expect(html).toContain(`data-filter="${verdict}"`);
+    expect(html).toContain('<section id="figure-sample-one" data-verdicts="holds does-not-hold">');
+    expect(html.match(/<tr data-verdict="does-not-hold">/g)).toHaveLength(4);
+    expect(html).toContain('id="live-diag-net-panel"');
   });
 
   test("holds each figure's spec, chart div and claims table", () => {

@@ -1,8 +1,10 @@
 import path from "node:path";
-import { reportsDir, writeFileAtomic } from "@sam-repro/runner";
+import { experimentsDir, reportsDir, writeFileAtomic } from "@sam-repro/runner";
 import { formatMachine, readFigures, readTimings, verdictCounts } from "./report-data.js";
 import { readLibraryScripts, renderHtml } from "./report-html.js";
+import { livePanel } from "./report-live.js";
 import { renderMarkdown, type ReportContext } from "./report-markdown.js";
+import { figureView } from "./report-model.js";
 import type { Verdict } from "./types.js";
 import { gitCommit, machineInfo } from "./write-figure.js";
 
@@ -17,16 +19,19 @@ export interface ReportSummary {
 
 /**
  * Reads every reports/<id>/meta.json (+ claims.json, spec.vl.json) and reports/timings.json, and writes
- * reports/REPORT.md and the self-contained reports/index.html, each atomically.
+ * reports/REPORT.md and the self-contained reports/index.html (with the live panel), each atomically.
  */
 export async function buildReport(reportsDirectory: string = reportsDir()): Promise<ReportSummary> {
-  const figures = readFigures(reportsDirectory);
+  // Figures are named by their configs (experiments/<id>.json) and drawn with the paper's values from them.
+  const figures = readFigures(reportsDirectory, experimentsDir());
+  const views = figures.map((figure) => figureView(figure, figure.reference));
   const timings = readTimings(reportsDirectory);
   const context: ReportContext = { commit: gitCommit(), date: new Date().toISOString(), machine: formatMachine(machineInfo()) };
   const markdownFile = path.join(reportsDirectory, "REPORT.md");
   const htmlFile = path.join(reportsDirectory, "index.html");
-  writeFileAtomic(markdownFile, renderMarkdown(figures, timings, context));
-  writeFileAtomic(htmlFile, renderHtml(figures, timings, context, readLibraryScripts()));
+  const html = renderHtml(views, timings, context, readLibraryScripts(), [await livePanel()]);
+  writeFileAtomic(markdownFile, renderMarkdown(views, timings, context));
+  writeFileAtomic(htmlFile, html);
   const claims = figures.flatMap((figure) => figure.claims);
   return { markdownFile, htmlFile, figures: figures.length, claims: claims.length, counts: verdictCounts(claims) };
 }

@@ -237,10 +237,23 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
       },
     });
   }
+  const tooltip = tooltipEncoding({
+    rows: [...ours, ...reference],
+    x: options.x,
+    y: options.y,
+    ...(options.color ? { color: options.color } : {}),
+    ...(options.facet ? { facetField: options.facet.field } : {}),
+    ...(options.detail ? { detailField: options.detail } : {}),
+    ...(options.band ? { band: options.band } : {}),
+  });
+  const zoomable = options.x.scale === "log" || options.y.scale === "log";
   layers.push({
     transform: [{ filter: fromSource(OURS) }, ...plottable.map((filter) => ({ filter }))],
-    mark: markType === "line" ? { type: "line", clip, point: options.points ?? false } : { type: "point", clip },
+    // Lines carry invisible points so that a tooltip shows wherever a recorded value is.
+    mark: markType === "line" ? { type: "line", clip, point: options.points ? true : { opacity: 0, size: 60 } } : { type: "point", clip },
+    ...(zoomable ? { params: zoomParams("zoom") } : {}),
     encoding: {
+      tooltip,
       x,
       y,
       ...(color ? { color: markType === "line" ? lineLegend(color) : color } : {}),
@@ -249,16 +262,7 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
     },
   });
   if (reference.length > 0) {
-    layers.push({
-      transform: [{ filter: fromSource(PAPER) }, ...plottable.map((filter) => ({ filter }))],
-      mark: { type: "point", shape: "diamond", filled: false, size: 70, strokeWidth: 1.6, clip },
-      encoding: {
-        x,
-        y,
-        ...(color ? { color } : {}),
-        shape: { datum: PAPER, title: "Markers", scale: { domain: [PAPER], range: ["diamond"] } },
-      },
-    });
+    layers.push(referenceLayer({ x, y, ...(color ? { color } : {}), tooltip, clip, filters: plottable }));
   }
   if (options.ruleX !== undefined) {
     layers.push({
@@ -281,6 +285,70 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
     });
   }
   return houseStyle({ title, data: { values }, ...size, layer: layers });
+}
+
+/**
+ * The paper's values as hollow diamonds (rows whose source is PAPER), in the colors of our curves, with a
+ * "Markers" legend entry; `filters` are vega expressions that keep plottable rows.
+ */
+export function referenceLayer(options: { x: Spec; y: Spec; color?: Spec; tooltip?: unknown; clip?: boolean; filters?: string[] }): Spec {
+  const fromPaper = `datum[${JSON.stringify(SOURCE_FIELD)}] === ${JSON.stringify(PAPER)}`;
+  return {
+    transform: [{ filter: fromPaper }, ...(options.filters ?? []).map((filter) => ({ filter }))],
+    mark: { type: "point", shape: "diamond", filled: false, size: 70, strokeWidth: 1.6, clip: options.clip ?? false },
+    encoding: {
+      ...(options.tooltip ? { tooltip: options.tooltip } : {}),
+      x: options.x,
+      y: options.y,
+      ...(options.color ? { color: options.color } : {}),
+      shape: { datum: PAPER, title: "Markers", scale: { domain: [PAPER], range: ["diamond"] } },
+    },
+  };
+}
+
+/** One field of a tooltip: the field, its title (the axis or legend title) and a d3 format for numbers. */
+interface TooltipField {
+  field: string;
+  type: "quantitative" | "nominal";
+  title: string;
+  format?: string;
+}
+
+/**
+ * A tooltip that names what a reader sees: the axis and legend titles instead of field names, numbers to 3
+ * significant digits (",d" for counts such as iterations or epochs), the panel and the band's range when there is one.
+ */
+export function tooltipEncoding(options: {
+  rows: readonly Row[];
+  x: { field: string; title: string };
+  y: { field: string; title: string };
+  color?: { field: string; title: string };
+  facetField?: string;
+  detailField?: string;
+  band?: { lower: string; upper: string };
+}): TooltipField[] {
+  const { rows } = options;
+  const described = (field: string, title: string): TooltipField => {
+    const values = rows.map((row) => row[field]).filter((value) => value !== null && value !== undefined);
+    if (values.length === 0 || !values.every((value) => typeof value === "number")) return { field, type: "nominal", title };
+    const counts = (values as number[]).every((value) => Number.isInteger(value));
+    return { field, type: "quantitative", title, format: counts ? ",d" : ".3~g" };
+  };
+  const fields: TooltipField[] = [];
+  if (options.facetField) fields.push(described(options.facetField, "Panel"));
+  if (options.color) fields.push(described(options.color.field, options.color.title || "Curve"));
+  if (options.detailField) fields.push(described(options.detailField, options.detailField));
+  fields.push(described(options.x.field, options.x.title), described(options.y.field, options.y.title));
+  if (options.band) {
+    fields.push(described(options.band.lower, `${options.y.title}: band low`), described(options.band.upper, `${options.y.title}: band high`));
+  }
+  if (rows.some((row) => SOURCE_FIELD in row)) fields.push({ field: SOURCE_FIELD, type: "nominal", title: "Source" });
+  return fields.filter((entry, index) => fields.findIndex((other) => other.field === entry.field) === index);
+}
+
+/** Drag to pan, wheel to zoom, double-click to reset: an interval selection bound to the x and y scales. */
+export function zoomParams(name: string): Spec[] {
+  return [{ name, select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }];
 }
 
 function titleOf(text: string, subtitle?: string): Spec | string {
