@@ -32,4 +32,9 @@ export { runJobs, jobDirectory, cachedCifar, WORKERS_ENV_VAR, type TrainJob } fr
 export { summarize, type Summary } from "./experiments/common.js";
 export { rejudgeDeepNetClaims, type CommittedFigure } from "./experiments/rejudge.js";
 export { FIGURES, reproduce } from "./reproduce.js";
+export { MSHARPNESS_FIGURES, estimateFigureMinutes, estimateGroupMinutes, type MsharpnessFigure } from "./experiments/msharpness-figures.js";
+export { ascentGaps, type AscentGap, type AscentGapSettings } from "./experiments/ascent-gap-measure.js";
+export { switchSettings, type SwitchDirection } from "./experiments/switch-timing.js";
+export { estimateRunSeconds, runName } from "./experiments/shared-runs.js";
+export { ghostBatchForward } from "./training/ghost-batch-norm.js";
 export { registerCommands, trainConfigFromFlags } from "./commands.js";

@@ -4,6 +4,7 @@ import { FIG1_ID, reproduceFig1 } from "./experiments/fig1-perturbations.js";
 import { FIG9_ID, reproduceFig9 } from "./experiments/fig9-finetuning.js";
 import { FIG10_ID, reproduceFig10 } from "./experiments/fig10-interpolation.js";
 import { MSAM_ID, reproduceMsam } from "./experiments/msam-vs-m.js";
+import { MSHARPNESS_FIGURES } from "./experiments/msharpness-figures.js";
 
 /** The figures of this package, in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs). */
 export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Promise<FigureOutput> }> = [
@@ -11,6 +12,8 @@ export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Pro
   { id: MSAM_ID, run: reproduceMsam },
   { id: FIG9_ID, run: reproduceFig9 },
   { id: FIG10_ID, run: reproduceFig10 },
+  // Issue 13 parts 1-6: the m-sharpness hypotheses, switch timing, convergence, normalization (shared runs).
+  ...MSHARPNESS_FIGURES.map(({ id, run }) => ({ id, run })),
 ];
 
 /**

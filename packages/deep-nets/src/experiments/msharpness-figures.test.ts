@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { FIGURE_FILES, type ClaimResult } from "@sam-repro/figures";
+import { experimentFile, loadExperiment, type Profile } from "@sam-repro/runner";
+import { initBackend } from "@sam-repro/runtime";
+import { resolveDataDirectory } from "../data/cifar-files.js";
+import { FIGURES, reproduce } from "../reproduce.js";
+import { RUNS_DIR_ENV_VAR, type RunResult } from "../training/run-store.js";
+import { MSHARPNESS_FIGURES, estimateFigureMinutes, estimateGroupMinutes } from "./msharpness-figures.js";
+import { runName, sharedJob } from "./shared-runs.js";
+
+const IDS = MSHARPNESS_FIGURES.map((figure) => figure.id);
+const PROFILES: Profile[] = ["smoke", "cpu", "paper"];
+const rawConfig = (id: string) => JSON.parse(readFileSync(experimentFile(id), "utf8")) as { claims: Array<{ id: string; rule?: unknown }>; profiles: Record<Profile, Record<string, unknown>> };
+
+let haveCifar10 = true;
+try {
+  resolveDataDirectory("cifar10");
+} catch {
+  haveCifar10 = false;
+}
+if (!haveCifar10) console.warn("m-sharpness figures: the smoke run is skipped: no CIFAR-10 found (--data-dir, SAM_REPRO_DATA_DIR, <workspace>/data, ../shared/datasets)");
+
+describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
+  test("are registered with the package's figures, every claim declares a rule, every profile loads", () => {
+    for (const id of IDS) expect(FIGURES.map((f) => f.id)).toContain(id);
+    for (const figure of MSHARPNESS_FIGURES) {
+      const config = rawConfig(figure.id);
+      for (const claim of config.claims) expect(claim.rule).toBeDefined();
+      for (const profile of PROFILES) expect(() => loadExperiment(figure.id, profile, figure.settingsSchema)).not.toThrow();
+    }
+  });
+
+  test("estimatedMinutes of every profile is what the cost model computes from the config", () => {
+    for (const figure of MSHARPNESS_FIGURES) {
+      for (const profile of PROFILES) {
+        const declared = rawConfig(figure.id).profiles[profile]!.estimatedMinutes as number;
+        const computed = estimateFigureMinutes(figure, profile);
+        expect(Math.abs(declared - computed)).toBeLessThanOrEqual(Math.max(0.1, 0.02 * computed));
+      }
+    }
+  });
+
+  test("the cpu profiles use the regime of issue 12 with >= 3 seeds and one shared base, so runs with equal configs are shared", () => {
+    const bases = IDS.map((id) => JSON.stringify(rawConfig(id).profiles.cpu.base));
+    expect(new Set(bases).size).toBe(1);
+    const base = JSON.parse(bases[0]!) as Record<string, unknown>;
+    expect(base).toMatchObject({ model: "resnet_tiny", width: 16, batchSize: 128, augment: false, testSize: 10_000 });
+    expect(base.trainSize as number).toBeGreaterThanOrEqual(5000);
+    expect(base.epochs as number).toBeGreaterThanOrEqual(30);
+    for (const id of IDS) expect((rawConfig(id).profiles.cpu.seeds as number[]).length).toBeGreaterThanOrEqual(3);
+    // Shared runs are counted once: the group costs less than its figures one by one.
+    const separately = MSHARPNESS_FIGURES.reduce((sum, figure) => sum + estimateFigureMinutes(figure, "cpu"), 0);
+    expect(estimateGroupMinutes("cpu")).toBeLessThan(separately * 0.8);
+  });
+
+  test("run names depend on the config only: equal configs share a name, different methods do not", () => {
+    const base = { model: "resnet_tiny", width: 4, trainSize: 32, epochs: 2, batchSize: 16 };
+    const names = [
+      { sam: { variant: "sgd" } },
+      { sam: { variant: "sgd" }, ghostBatchSize: 4 },
+      { sam: { variant: "sam", rho: 0.1 } },
+      { sam: { variant: "sam", rho: 0.1, m: 4 } },
+      { sam: { variant: "sam", rho: 0.1, m: 16 } },
+      { sam: { variant: "sam", rho: 0.1, ascentSteps: 3 } },
+      { sam: { variant: "usam", rho: 0.1 } },
+      { sam: { variant: "sam", rho: 0.1, epochWindow: [0, 0.5] } },
+      { sam: { variant: "sgd" }, model: "resnet_tiny_gn" },
+      { sam: { variant: "sgd" }, labelNoise: { fraction: 0.6, type: "symmetric" } },
+    ].map((overrides) => sharedJob(base, { ...overrides, seed: 1 }).name);
+    expect(names).toEqual(["erm-s1", "erm-ghost4-s1", "sam-r0.1-s1", "sam-r0.1-m4-s1", "sam-r0.1-s1", "sam-r0.1-k3-s1", "usam-r0.1-s1", "sam-r0.1-w0-0.5-s1", "gn-erm-s1", "noise0.6-erm-s1"]);
+    // m = the batch is standard SAM: the same run as without m? No: the configs differ (m set), so the hash keeps them apart.
+    expect(runName(sharedJob(base, { sam: { variant: "sam", rho: 0.1, m: 16 } }).config)).toBe("sam-r0.1-s0");
+  });
+});
+
+describe("reproduce the m-sharpness figures --profile smoke", () => {
+  let temporary: string;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    await initBackend("wasm");
+    temporary = mkdtempSync(path.join(os.tmpdir(), "msharpness-figures-"));
+    for (const [key, value] of Object.entries({ SAM_REPRO_REPORTS_DIR: path.join(temporary, "reports"), [RUNS_DIR_ENV_VAR]: path.join(temporary, "runs"), SAM_REPRO_QUIET: "1" })) {
+      saved[key] = process.env[key];
+      process.env[key] = value;
+    }
+  });
+  afterAll(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(temporary, { recursive: true, force: true });
+  });
+
+  (haveCifar10 ? test : test.skip)(
+    "every figure writes its files and a verdict by the declared rule for each claim; runs shared between figures are trained once; the switches follow their windows",
+    async () => {
+      await reproduce({ profile: "smoke", only: IDS });
+      for (const id of IDS) {
+        const directory = path.join(temporary, "reports", id);
+        for (const file of FIGURE_FILES) expect(existsSync(path.join(directory, file))).toBe(true);
+        const claims = JSON.parse(readFileSync(path.join(directory, "claims.json"), "utf8")) as Array<ClaimResult & { rule?: unknown }>;
+        const config = rawConfig(id);
+        expect(claims.map((c) => c.id).sort()).toEqual(config.claims.map((c) => c.id).sort());
+        for (const claim of claims) {
+          expect(claim.profile).toBe("smoke");
+          expect(claim.rule).toEqual(config.claims.find((c) => c.id === claim.id)!.rule);
+        }
+      }
+      // One run directory per distinct run of the whole group.
+      const runs = readdirSync(path.join(temporary, "runs", "deep-nets", "smoke")).filter((name) => name !== "ascent-gap");
+      const distinct = new Set(MSHARPNESS_FIGURES.flatMap((figure) => figure.jobs(loadExperiment(figure.id, "smoke", figure.settingsSchema).settings as never).map((job) => `${job.name}:${JSON.stringify(job.config)}`)));
+      expect(runs.length).toBe(distinct.size);
+      // The ERM -> SAM run at 75% of 4 epochs is SAM in epoch 4 only (evaluated every epoch).
+      const late = runs.find((name) => name.startsWith("sam-r0.1-m4-w1-1-s0"))!;
+      const result = JSON.parse(readFileSync(path.join(temporary, "runs", "deep-nets", "smoke", late, "result.json"), "utf8")) as RunResult;
+      expect(result.metrics.map((m) => m.samActive)).toEqual([false, false, false, true]);
+      // F-a: a factor per model, seed and m, from sharpness measured within the rho-ball.
+      const gaps = JSON.parse(readFileSync(path.join(temporary, "reports", "ascent-gap-vs-m", "data.json"), "utf8")) as { gaps: Record<string, Array<Array<{ m: number; multiStep: { perturbationNorm: number } }>>> };
+      for (const model of ["erm", "sam"]) {
+        expect(gaps.gaps[model]![0]!.map((g) => g.m)).toEqual([4, 16]);
+        for (const g of gaps.gaps[model]![0]!) expect(g.multiStep.perturbationNorm).toBeLessThanOrEqual(0.1 * (1 + 1e-4));
+      }
+    },
+    600_000,
+  );
+});

@@ -1,0 +1,181 @@
+/**
+ * What the m-sharpness figures (issue 13 parts 1-6) share: run names that depend only on the run's
+ * config (so two figures that ask for the same config get the same run directory, and the run is
+ * trained once), the wall-time estimate every cpu profile declares, and the per-seed numbers and
+ * chart rows that every figure draws (train error beside test error).
+ */
+import { z } from "zod";
+import type { Row } from "@sam-repro/figures";
+import type { TrainConfig } from "../training/config.js";
+import type { MetricRecord, RunResult } from "../training/run-store.js";
+import { seedsSchema, summarize, type Summary } from "@sam-repro/runner";
+import { baseTrainingSchema, finalTestError, finalTrainError, trainConfig } from "./common.js";
+import type { TrainJob } from "./jobs.js";
+
+/** Settings every figure of this group has: seeds, the shared base training settings and the declared cost. */
+export const figureBasics = {
+  seeds: seedsSchema,
+  base: baseTrainingSchema,
+  /**
+   * Wall minutes of the whole figure on the 2-core machine when none of its runs exists yet, by
+   * `estimateMinutes` (the speeds of CPU-SCALE.md). A test recomputes it from the config.
+   */
+  estimatedMinutes: z.number().positive(),
+};
+
+const trim = (value: number) => String(Number(value.toPrecision(4)));
+
+/**
+ * A readable name that is a function of the config alone (the run directory adds the config hash):
+ * "erm-s0", "sam-r0.1-m8-s0", "usam-r0.3-s1", "erm-ghost8-s2", "sam-r0.1-m8-w0.5-1-s0" (SAM only in the
+ * epoch window [0.5, 1]), "noise0.6-sam-r0.2-s0", "gn-erm-s0" (GroupNorm model).
+ */
+export function runName(config: TrainConfig): string {
+  const parts: string[] = [];
+  if (config.labelNoise && config.labelNoise.fraction > 0) parts.push(`noise${trim(config.labelNoise.fraction)}${config.labelNoise.type === "asymmetric" ? "a" : ""}`);
+  if (config.model.endsWith("_gn")) parts.push("gn");
+  const sam = config.sam;
+  if (sam.variant === "sgd") parts.push("erm");
+  else {
+    parts.push(`${sam.variant}-r${trim(sam.rho)}`);
+    if (sam.m !== undefined && sam.m !== config.batchSize) parts.push(`m${sam.m}`);
+    if (sam.ascentSteps > 1) parts.push(`k${sam.ascentSteps}`);
+    if (sam.ascentBatch !== "same") parts.push(sam.ascentBatch);
+    if (sam.epochWindow) parts.push(`w${trim(sam.epochWindow[0])}-${trim(sam.epochWindow[1])}`);
+  }
+  if (config.ghostBatchSize !== undefined) parts.push(`ghost${config.ghostBatchSize}`);
+  parts.push(`s${config.seed}`);
+  return parts.join("-");
+}
+
+/** A training job from base settings plus per-run fields, named by `runName`. */
+export function sharedJob(base: Record<string, unknown>, overrides: Record<string, unknown>): TrainJob {
+  const config = trainConfig(base, overrides);
+  return { name: runName(config), config };
+}
+
+/**
+ * Seconds of one forward+backward pass over n images of the 1-block PreAct ResNet width 16 on the
+ * native backend: a + b n with a = 0.025 s and b = 0.0016 s, fitted to CPU-SCALE.md (ERM at batch 128:
+ * 4.5 min for 30 epochs of 5,000 images; 8-SAM: 24 min, i.e. 32 passes of 8 images per step).
+ * Forward-only passes (evaluation) cost about a third of that per image.
+ */
+export function passSeconds(images: number): number {
+  return 0.025 + 0.0016 * images;
+}
+
+/** Estimated seconds of one run: steps x the passes of each step, plus evaluations. Other models scale by their width squared. */
+export function estimateRunSeconds(config: TrainConfig): number {
+  const trainImages = config.trainSize ?? 45_000;
+  const steps = Math.floor(trainImages / config.batchSize) * config.epochs;
+  const ghost = config.ghostBatchSize ?? config.batchSize;
+  const ermStep = (config.batchSize / Math.min(ghost, config.batchSize)) * passSeconds(Math.min(ghost, config.batchSize));
+  let samFraction = 0;
+  let samStep = ermStep;
+  if (config.sam.variant !== "sgd") {
+    const m = Math.min(config.sam.m ?? config.batchSize, ghost);
+    const passes = config.sam.variant === "random" ? 1 : config.sam.ascentSteps + 1;
+    samStep = (config.batchSize / m) * passes * passSeconds(m);
+    const window = config.sam.epochWindow;
+    const samEpochs = window ? Array.from({ length: config.epochs }, (_, e) => (e + 1) / config.epochs).filter((f) => window[0] <= f && f <= window[1]).length : config.epochs;
+    samFraction = samEpochs / config.epochs;
+  }
+  const training = steps * (samFraction * samStep + (1 - samFraction) * ermStep);
+  const evaluations = Math.ceil(config.epochs / config.evalEvery);
+  const evaluated = (config.testSize ?? 10_000) + config.evalTrainSize + (config.labelNoise ? config.evalNoisySize : 0);
+  const evaluation = evaluations * evaluated * (0.0016 / 3);
+  return (training + evaluation) * modelCostScale(config);
+}
+
+/** Cost of a model relative to the 1-block PreAct ResNet width 16: width squared, and 8x for the deeper ResNets (a rough guess, never measured here). */
+export function modelCostScale(config: Pick<TrainConfig, "width" | "model">): number {
+  return (config.width / 16) ** 2 * (config.model.startsWith("resnet_tiny") ? 1 : 8);
+}
+
+/**
+ * Estimated wall minutes of a figure on 2 cores when none of its runs exists: every distinct run
+ * (by name and config) once, plus `extraSeconds` of measurements after training.
+ */
+export function estimateMinutes(jobs: TrainJob[], extraSeconds = 0): number {
+  const distinct = new Map<string, TrainConfig>();
+  for (const job of jobs) distinct.set(`${job.name}:${JSON.stringify(job.config)}`, job.config);
+  const seconds = [...distinct.values()].reduce((sum, config) => sum + estimateRunSeconds(config), 0) + extraSeconds;
+  return Math.round(seconds / 6) / 10;
+}
+
+/** One method of a figure (an "arm"): its label and a job per seed (in the order of the seeds). */
+export interface Arm {
+  key: string;
+  label: string;
+  jobs: TrainJob[];
+}
+
+/** The final numbers of an arm, per seed (null where the run diverged) and summarized. */
+export interface ArmFinals {
+  test: Array<number | null>;
+  train: Array<number | null>;
+  /** Final train loss (mean over the last epoch's batches). */
+  trainLoss: Array<number | null>;
+  /** Final error on the noisy training samples w.r.t. their noisy labels (label-noise runs only). */
+  noisyTrain: Array<number | null>;
+  testSummary: Summary;
+  trainSummary: Summary;
+  noisyTrainSummary: Summary;
+}
+
+/** Final test / train / noisy-train errors of an arm's runs. */
+export function armFinals(arm: Arm, results: Map<string, RunResult>): ArmFinals {
+  const runs = arm.jobs.map((job) => results.get(job.name));
+  const ok = (run: RunResult | undefined) => run !== undefined && run.status === "completed";
+  const test = runs.map(finalTestError);
+  const train = runs.map(finalTrainError);
+  const trainLoss = runs.map((run) => (ok(run) ? (run!.final?.trainEvalLoss ?? run!.final?.trainLoss ?? null) : null));
+  const noisyTrain = runs.map((run) => (ok(run) ? (run!.final?.noisyTrainError ?? null) : null));
+  return { test, train, trainLoss, noisyTrain, testSummary: summarize(test), trainSummary: summarize(train), noisyTrainSummary: summarize(noisyTrain) };
+}
+
+/** Chart rows (in %) of an arm's final errors at one x value: one row for test and one for train error, mean with a min..max band. */
+export function finalErrorRows(arm: Arm, finals: ArmFinals, x: Record<string, unknown>): Row[] {
+  return [
+    { metric: "Test error", method: arm.label, ...x, error: 100 * finals.testSummary.mean, lower: 100 * finals.testSummary.min, upper: 100 * finals.testSummary.max },
+    { metric: "Train error", method: arm.label, ...x, error: 100 * finals.trainSummary.mean, lower: 100 * finals.trainSummary.min, upper: 100 * finals.trainSummary.max },
+  ];
+}
+
+/** Rows (in %, loss in nats) of an arm's metrics over epochs: mean over seeds with min..max, per metric. */
+export function curveRows(arm: Arm, results: Map<string, RunResult>, metrics: Array<{ name: string; of: (record: MetricRecord) => number | null; scale?: number }>): Row[] {
+  const rows: Row[] = [];
+  for (const metric of metrics) {
+    const byEpoch = new Map<number, number[]>();
+    for (const job of arm.jobs) {
+      for (const record of results.get(job.name)?.metrics ?? []) {
+        const value = metric.of(record);
+        if (value !== null && Number.isFinite(value)) byEpoch.set(record.epoch, [...(byEpoch.get(record.epoch) ?? []), value]);
+      }
+    }
+    const scale = metric.scale ?? 100;
+    for (const [epoch, values] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
+      const s = summarize(values);
+      rows.push({ metric: metric.name, method: arm.label, epoch, value: scale * s.mean, lower: scale * s.min, upper: scale * s.max });
+    }
+  }
+  return rows;
+}
+
+/** Every job of the arms (for runJobs; duplicates across arms are trained once because they share a name and config). */
+export function jobsOf(arms: Arm[]): TrainJob[] {
+  const seen = new Map<string, TrainJob>();
+  for (const arm of arms) {
+    for (const job of arm.jobs) {
+      const other = seen.get(job.name);
+      if (other && JSON.stringify(other.config) !== JSON.stringify(job.config)) throw new Error(`two different runs are both named ${job.name}`);
+      seen.set(job.name, job);
+    }
+  }
+  return [...seen.values()];
+}
+
+/** An arm with one job per seed from base settings plus the arm's overrides. */
+export function arm(key: string, label: string, base: Record<string, unknown>, seeds: number[], overrides: Record<string, unknown>): Arm {
+  return { key, label, jobs: seeds.map((seed) => sharedJob(base, { ...overrides, seed })) };
+}
