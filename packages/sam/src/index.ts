@@ -40,5 +40,21 @@ export {
 } from "./tfjs/sam-optimizer.js";
 export { withGroupedLoss, type GroupedLossFunction } from "./tfjs/grouped-msam.js";
 export type { SerializedNamedTensor, SerializedTensor } from "./tfjs/serialization.js";
+export {
+  layersModelLoss,
+  layersModelVariables,
+  type LayersLoss,
+  type LayersModelLike,
+  type LayersWeight,
+} from "./tfjs/layers-model.js";
+export {
+  SAM_STATE_ARTIFACTS_FORMAT,
+  artifactsToTensors,
+  loadSamStateFromArtifacts,
+  loadVariablesFromArtifacts,
+  samStateToArtifacts,
+  tensorsToArtifacts,
+  variablesToArtifacts,
+} from "./tfjs/checkpoint.js";
 export { InputError } from "./errors.js";
 export { SeededRandom } from "./random.js";

@@ -1,12 +1,12 @@
-// The usage example of the README, verbatim inside a test, so that it stays correct.
+// The first usage example of packages/sam/README.md, inside a test, so that it stays correct.
 import { expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "@sam-repro/runtime";
 import { SamOptimizer, type LossFunction } from "@sam-repro/sam";
+import { matchingReadmeBlock } from "./test-readme.js";
 
 test("README example: SAM over SGD with momentum on a small classifier", async () => {
   // --- README example starts ---
-  await initBackend(); // tfjs-node(-gpu) when installed, else wasm, else cpu
+  await tf.ready(); // webgl in a browser, cpu in Node (or "tensorflow" once @tensorflow/tfjs-node is imported)
 
   // A small classifier written with tf ops; SAM perturbs the tf.Variables it is given.
   const w1 = tf.variable(tf.randomNormal([20, 32], 0, 0.3, "float32", 1));
@@ -37,4 +37,5 @@ test("README example: SAM over SGD with momentum on a small classifier", async (
 
   expect(losses[19]!).toBeLessThan(losses[0]!);
   expect(JSON.parse(checkpoint).base.length).toBe(4); // iterations + one momentum slot per variable
+  expect(matchingReadmeBlock(import.meta.filename)).toEqual({ found: true, missingImports: [] });
 });
