@@ -94,15 +94,34 @@ function mount(container: HTMLElement): void {
     });
   }
 
+  // One rerun at a time, with the latest settings: moves during a run ask for one more run after it.
   let pending = false;
+  let running = false;
+  let again = false;
   let runs = 0;
   let view: { finalize(): void } | null = null;
   const schedule = () => {
+    if (running) {
+      again = true;
+      return;
+    }
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      void rerun();
+      running = true;
+      rerun()
+        .catch((error: unknown) => {
+          console.error(`live panel: ${String(error)}`);
+          status.textContent = `The live panel failed: ${String(error)}`;
+        })
+        .finally(() => {
+          running = false;
+          if (again) {
+            again = false;
+            schedule();
+          }
+        });
     });
   };
   const rerun = async () => {
@@ -122,6 +141,7 @@ function mount(container: HTMLElement): void {
     runs += 1;
     window.samReproLive = { result, runs, milliseconds };
     container.setAttribute("data-runs", String(runs));
+    container.setAttribute("data-settled", String(!again));
   };
   schedule();
 }
