@@ -8,7 +8,7 @@ import { distanceFloorRuns, oneDimensionalCycles } from "../quadratic-experiment
 import { twoCycleSettingsSchema } from "../settings.js";
 import { twoCycleAmplitude } from "../theory.js";
 import { curve, twoCycleSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, claimResult, fmt, verdictOf } from "./shared.js";
+import { NO_PAPER_FIGURE, claimResult, fmt } from "./shared.js";
 
 export const TWO_CYCLE_ID = "sam-two-cycle";
 
@@ -76,7 +76,8 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
   const usamFinal = usamRun.norms[usamRun.norms.length - 1]!;
   const claims = [
     claimResult(config, "two-cycle-1d", {
-      verdict: verdictOf(cycles.every((cycle) => cycle.alternates && cycle.relativeError <= criteria.maxRelativeError)),
+      // A run whose tail does not alternate in sign is no 2-cycle at all: it counts as an infinite error.
+      measured: cycles.every((cycle) => cycle.alternates) ? Math.max(...cycleErrors) : Number.POSITIVE_INFINITY,
       ourValue: cycles.map((cycle) => `γλ=${cycle.gammaLambda}: A=${fmt(cycle.predictedAmplitude)}, rel. error ${fmt(cycle.relativeError)}`).join("; "),
       details:
         `Float64Sam variant "sam" (epsilon 1e-12) on lambda w^2/2, lambda = ${oneDimensional.lambda}, rho = ${oneDimensional.rho}, ` +
@@ -84,7 +85,7 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
         `with |w_t| within ${criteria.maxRelativeError} (relative) of A. Largest error ${fmt(Math.max(...cycleErrors))}.`,
     }),
     claimResult(config, "distance-floor-high-dim", {
-      verdict: verdictOf(floorErrors.every((error) => Number.isFinite(error) && error <= criteria.maxRelativeError)),
+      measured: floorErrors.every(Number.isFinite) ? Math.max(...floorErrors) : Number.NaN,
       ourValue: constantRuns.map((run) => `γλ_max=${fmt(run.gamma * lambdaMax)}: ${fmt(run.tailMean)} vs ${fmt(run.predicted)}`).join("; "),
       details:
         `d = ${highDimensional.spectrum.length}, spectrum ${highDimensional.spectrum.join(", ")}, random eigenbasis (seed ${highDimensional.basisSeed}), ` +
@@ -93,7 +94,8 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
         `derived here, valid when the transverse factors of theory.ts lie in (-1, 1)). Largest relative error ${fmt(Math.max(...floorErrors))}.`,
     }),
     claimResult(config, "decaying-rho-converges", {
-      verdict: verdictOf(trackingRatio >= low && trackingRatio <= high && decayingFinal < constantFloorAtSameGamma),
+      // Tracking the shrinking cycle only counts below the constant-rho floor (else it is the floor, not convergence).
+      measured: decayingFinal < constantFloorAtSameGamma ? trackingRatio : Number.NaN,
       ourValue: `||w_T|| = ${fmt(decayingFinal)} (constant-rho floor ${fmt(constantFloorAtSameGamma)}; ratio to gamma lambda rho_T / (2 - gamma lambda) = ${fmt(trackingRatio)})`,
       details:
         `rho_t = ${highDimensional.rho} (t+1)^-${highDimensional.decayPower}: the distance follows the instantaneous cycle amplitude ` +

@@ -4,9 +4,9 @@
  */
 import path from "node:path";
 import { rmSync } from "node:fs";
-import { Checkpoint, reportsDir, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { Checkpoint, declaredRule, judgeThreshold, judgedClaim, notRunClaim, reportsDir, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
-import { writeFigure, type ClaimResult, type Verdict } from "@sam-repro/figures";
+import { writeFigure, type ClaimResult } from "@sam-repro/figures";
 import { datasetsDir, loadCifarSubset } from "../cifar-data.js";
 import { NonconvexLogisticRegression } from "../logistic-problem.js";
 import type { ProblemSettings } from "../settings.js";
@@ -16,28 +16,23 @@ import { analyzeProblem, type ProblemAnalysis, type RunCache } from "../stochast
 /** The paper has no figure for any convergence check: what every figure of this package says in `paperFigure`. */
 export const NO_PAPER_FIGURE = "Theory (SPEC 2.4), no paper figure";
 
-/** A claim of the config with our value and verdict filled in. */
+/**
+ * A deterministic claim of the config judged by its declared threshold rule: `measured` is the rule's quantity,
+ * compared with the rule's bound (a number or a setting of the profile that ran). Verdict "not run" passes through.
+ */
 export function claimResult(
   config: ExperimentConfig<unknown>,
   id: string,
-  outcome: { verdict: Verdict; ourValue: string | number | null; details?: string },
+  outcome: { measured: number; ourValue: string | number | null; details?: string; format?: (value: number) => string } | { verdict: "not run"; ourValue: null; details: string },
 ): ClaimResult {
-  const spec = config.claims.find((claim) => claim.id === id);
-  if (!spec) throw new Error(`${config.file}: no claim with id "${id}"`);
-  return {
-    id,
-    statement: spec.statement,
-    paperValue: spec.paperValue,
-    ourValue: outcome.ourValue,
-    verdict: outcome.verdict,
-    profile: config.profile,
-    ...(outcome.details ? { details: outcome.details } : {}),
-  };
+  if ("verdict" in outcome) return notRunClaim(config, id, outcome.details);
+  const judgement = judgeThreshold(declaredRule(config, id, ["threshold"]), outcome.measured, config.settings as Record<string, unknown>, outcome.format ?? fmt);
+  return judgedClaim(config, id, { ourValue: outcome.ourValue, judgement, ...(outcome.details ? { details: outcome.details } : {}) });
 }
 
 /** Every claim of the config as "not run", with the reason. */
 export function notRunClaims(config: ExperimentConfig<unknown>, reason: string): ClaimResult[] {
-  return config.claims.map((claim) => claimResult(config, claim.id, { verdict: "not run", ourValue: null, details: reason }));
+  return config.claims.map((claim) => notRunClaim(config, claim.id, reason));
 }
 
 /** Writes a figure that says why it did not run (e.g. CIFAR-10 missing), with every claim "not run". */
@@ -55,10 +50,6 @@ export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: str
   });
 }
 
-/** "holds" / "does not hold". */
-export function verdictOf(holds: boolean): Verdict {
-  return holds ? "holds" : "does not hold";
-}
 
 /**
  * A run cache saved after every run to reports/<id>/checkpoint.json, keyed by the profile and settings, so an

@@ -9,7 +9,7 @@ import { rateSettingsSchema } from "../settings.js";
 import { RATE_SERIES, rateBound, rateExperiment, rateSchedule, type RateRow } from "../stochastic-experiment.js";
 import { logLogSlope } from "../theory.js";
 import { curve, rateSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, verdictOf, writeNotRunFigure } from "./shared.js";
+import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, writeNotRunFigure } from "./shared.js";
 
 export const RATE_ID = "stochastic-convergence-rate";
 
@@ -61,7 +61,7 @@ export async function reproduceRate(profile: Profile): Promise<string> {
     means.set(series.label, seriesMeans);
   }
   const boundRatios: string[] = [];
-  let boundHolds = true;
+  let worstRatio = 0;
   let boundApplies = true;
   for (const label of BOUNDED_SERIES) {
     const series = RATE_SERIES.find((entry) => entry.label === label)!;
@@ -74,16 +74,17 @@ export async function reproduceRate(profile: Profile): Promise<string> {
       rows.push({ curve: boundLabel, steps, value: bound.total, lower: null, upper: null, ...bound });
       const largest = Math.max(...runsOf(runs, label, steps).map((run) => run.result.averageGradientNormSquared));
       worst = Math.max(worst, largest / bound.total);
-      if (!(largest <= bound.total)) boundHolds = false;
     }
     boundRatios.push(`${label}: max LHS/bound ${fmt(worst)}`);
+    worstRatio = Math.max(worstRatio, worst);
   }
 
   const slopes = RATE_SERIES.map((series) => ({ label: series.label, slope: logLogSlope(settings.horizons, means.get(series.label)!) }));
-  const decreasing = RATE_SERIES.every((series) => {
+  // Steps of the T grid (over all series) where the mean left side does not fall.
+  const nonDecreasingSteps = RATE_SERIES.reduce((count, series) => {
     const values = means.get(series.label)!;
-    return values.every((value, index) => index === 0 || value < values[index - 1]!);
-  });
+    return count + values.filter((value, index) => index > 0 && !(value < values[index - 1]!)).length;
+  }, 0);
   const rateSeries = slopes.filter((entry) => entry.label === "SGD" || entry.label.includes("T^-1/4"));
   const largestT = settings.horizons[settings.horizons.length - 1]!;
   const sgdAtLargest = means.get("SGD")![settings.horizons.length - 1]!;
@@ -96,17 +97,18 @@ export async function reproduceRate(profile: Profile): Promise<string> {
 
   const claims = [
     claimResult(config, "lhs-decreases-with-t", {
-      verdict: verdictOf(decreasing && diverged === 0),
+      measured: nonDecreasingSteps + diverged,
       ourValue: slopes.map((entry) => `${entry.label}: slope ${fmt(entry.slope)}`).join("; "),
       details: `Mean over ${settings.seeds.length} batch seeds of (1/T) sum ||grad L(w_t)||^2 (estimated on ${settings.evaluations} evenly spaced steps per run) must fall at every step of the T grid ${settings.horizons.join(", ")}, for every series. Diverged runs: ${diverged}.`,
     }),
     claimResult(config, "rate-sqrt-t", {
-      verdict: verdictOf(rateSeries.every((entry) => entry.slope <= settings.criteria.maxSlope)),
+      measured: Math.max(...rateSeries.map((entry) => entry.slope)),
       ourValue: rateSeries.map((entry) => `${entry.label}: ${fmt(entry.slope)}`).join("; "),
       details: `Least-squares slope of log LHS against log T over the grid; criterion <= ${settings.criteria.maxSlope} (the bound's rate is -0.5). At T = ${largestT}: USAM (rho ~ T^-1/4) ${fmt(usamAtLargest)} vs SGD ${fmt(sgdAtLargest)} (ratio ${fmt(usamAtLargest / sgdAtLargest)}).`,
     }),
     claimResult(config, "below-bound", {
-      verdict: verdictOf(boundHolds && boundApplies),
+      // The bound only applies when gamma and rho stay <= 1/(4 beta): otherwise the check cannot pass.
+      measured: boundApplies ? worstRatio : Number.NaN,
       ourValue: boundRatios.join("; "),
       details:
         `Bound 4(L(w_0) - L*)/(gamma T) + 4 beta gamma sigma^2/b + 4 beta^2 rho^2 sigma^2/b with the certified beta = ${fmt(beta)}, ` +
