@@ -5,6 +5,7 @@ import { describeErrors, judgedClaim, loadExperiment, seedsSchema, summarize, ty
 import type { RunResult } from "../training/run-store.js";
 import { baseTrainingSchema, figureOutput, finalTestError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { jobDirectory, runJobs, type TrainJob } from "./jobs.js";
+import { sharedJob } from "./shared-runs.js";
 
 export const FIG9_ID = "fig9-finetuning";
 
@@ -37,13 +38,9 @@ export function finetuningJobs(settings: FinetuningSettings, profile: Profile): 
   const continuations: FinetuningJob[] = [];
   const c = settings.continuation;
   for (const seed of settings.seeds) {
-    const erm: FinetuningJob = { name: `ft-erm-s${seed}`, role: "erm", seed, config: trainConfig(settings.base, { seed, sam: { variant: "sgd" } }) };
-    const sam: FinetuningJob = {
-      name: `ft-sam-s${seed}`,
-      role: "sam",
-      seed,
-      config: trainConfig(settings.base, { seed, sam: { variant: "sam", rho: settings.samRho } }),
-    };
+    // The base runs are named by their config (shared-runs.ts), so other figures that train them share them.
+    const erm: FinetuningJob = { ...sharedJob(settings.base, { seed, sam: { variant: "sgd" } }), role: "erm", seed };
+    const sam: FinetuningJob = { ...sharedJob(settings.base, { seed, sam: { variant: "sam", rho: settings.samRho } }), role: "sam", seed };
     bases.push(erm, sam);
     const continuation = (name: string, role: FinetuningRole, from: FinetuningJob, sam: Record<string, unknown>): FinetuningJob => ({
       name,

@@ -4,6 +4,7 @@ import { CURVES, lineChart, mSamCurve, type ClaimResult, type Row } from "@sam-r
 import { describeErrors, judgedClaim, loadExperiment, percent, seedsSchema, summarize, type ExperimentConfig, type Profile, type Summary } from "@sam-repro/runner";
 import { baseTrainingSchema, figureOutput, finalTestError, finalTrainError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { runJobs, type TrainJob } from "./jobs.js";
+import { sharedJob } from "./shared-runs.js";
 
 export const MSAM_ID = "msam-vs-m";
 
@@ -39,9 +40,10 @@ export async function reproduceMsam(profile: Profile): Promise<FigureOutput> {
   const jobs: Array<TrainJob & { m: number | null }> = [];
   const extra = settings.sharpness ? { sharpness: settings.sharpness } : {};
   for (const seed of settings.seeds) {
-    jobs.push({ name: `msam-erm-s${seed}`, m: null, config: trainConfig(settings.base, { seed, sam: { variant: "sgd" }, ...extra }) });
+    // Runs are named by their config (shared-runs.ts), so the figures that train the same run share it.
+    jobs.push({ ...sharedJob(settings.base, { seed, sam: { variant: "sgd" }, ...extra }), m: null });
     for (const m of settings.ms) {
-      jobs.push({ name: `msam-m${m}-s${seed}`, m, config: trainConfig(settings.base, { seed, sam: { variant: "sam", rho: settings.rho, m }, ...extra }) });
+      jobs.push({ ...sharedJob(settings.base, { seed, sam: { variant: "sam", rho: settings.rho, m }, ...extra }), m });
     }
   }
   const results = await runJobs(jobs, profile, MSAM_ID);

@@ -71,8 +71,11 @@ describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
       { sam: { variant: "sgd" }, labelNoise: { fraction: 0.6, type: "symmetric" } },
     ].map((overrides) => sharedJob(base, { ...overrides, seed: 1 }).name);
     expect(names).toEqual(["erm-s1", "erm-ghost4-s1", "sam-r0.1-s1", "sam-r0.1-m4-s1", "sam-r0.1-s1", "sam-r0.1-k3-s1", "usam-r0.1-s1", "sam-r0.1-w0-0.5-s1", "gn-erm-s1", "noise0.6-erm-s1"]);
-    // m = the batch is standard SAM: the same run as without m? No: the configs differ (m set), so the hash keeps them apart.
-    expect(runName(sharedJob(base, { sam: { variant: "sam", rho: 0.1, m: 16 } }).config)).toBe("sam-r0.1-s0");
+    // m = the batch (16) is standard SAM: one run, whichever way it is written.
+    const explicit = sharedJob(base, { sam: { variant: "sam", rho: 0.1, m: 16 } });
+    const implicit = sharedJob(base, { sam: { variant: "sam", rho: 0.1 } });
+    expect(explicit).toEqual(implicit);
+    expect(runName(explicit.config)).toBe("sam-r0.1-s0");
   });
 });
 

@@ -28,7 +28,9 @@ const trim = (value: number) => String(Number(value.toPrecision(4)));
 /**
  * A readable name that is a function of the config alone (the run directory adds the config hash):
  * "erm-s0", "sam-r0.1-m8-s0", "usam-r0.3-s1", "erm-ghost8-s2", "sam-r0.1-m8-w0.5-1-s0" (SAM only in the
- * epoch window [0.5, 1]), "noise0.6-sam-r0.2-s0", "gn-erm-s0" (GroupNorm model).
+ * epoch window [0.5, 1]), "noise0.6-sam-r0.2-s0", "gn-erm-s0" (GroupNorm model), "erm-finetuned-s0" (started
+ * from another run's weights). Settings outside the method (epochs, data, model width, ...) are in the
+ * run directory's hash, not in the name.
  */
 export function runName(config: TrainConfig): string {
   const parts: string[] = [];
@@ -38,19 +40,26 @@ export function runName(config: TrainConfig): string {
   if (sam.variant === "sgd") parts.push("erm");
   else {
     parts.push(`${sam.variant}-r${trim(sam.rho)}`);
-    if (sam.m !== undefined && sam.m !== config.batchSize) parts.push(`m${sam.m}`);
+    if (sam.m !== undefined) parts.push(`m${sam.m}`);
     if (sam.ascentSteps > 1) parts.push(`k${sam.ascentSteps}`);
     if (sam.ascentBatch !== "same") parts.push(sam.ascentBatch);
+    if (sam.randomSigma !== undefined) parts.push(`sigma${trim(sam.randomSigma)}`);
+    if (sam.batchNormStatistics !== "both-passes") parts.push(`bn-${sam.batchNormStatistics}`);
     if (sam.epochWindow) parts.push(`w${trim(sam.epochWindow[0])}-${trim(sam.epochWindow[1])}`);
   }
   if (config.ghostBatchSize !== undefined) parts.push(`ghost${config.ghostBatchSize}`);
+  if (config.initFrom !== undefined) parts.push("finetuned");
   parts.push(`s${config.seed}`);
   return parts.join("-");
 }
 
-/** A training job from base settings plus per-run fields, named by `runName`. */
+/**
+ * A training job from base settings plus per-run fields, named by `runName`. m-SAM with m = the batch is
+ * standard SAM: m is dropped from such a config, so that both spellings are one run.
+ */
 export function sharedJob(base: Record<string, unknown>, overrides: Record<string, unknown>): TrainJob {
   const config = trainConfig(base, overrides);
+  if (config.sam.m === config.batchSize) delete config.sam.m;
   return { name: runName(config), config };
 }
 
