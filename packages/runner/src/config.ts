@@ -13,6 +13,8 @@ export const claimSpecSchema = z.strictObject({
   paperValue: z.union([z.string(), z.number()]).nullable(),
   /** The verdict rule, fixed before any run (packages/runner/src/verdicts/rules.ts). */
   rule: claimRuleSchema.optional(),
+  /** Whose claim it is: the paper's (the default) or a derivation of ours that the paper does not state. */
+  derivation: z.enum(["paper", "ours"]).optional(),
 });
 export type ClaimSpec = z.infer<typeof claimSpecSchema>;
 

@@ -17,6 +17,8 @@ export interface JudgedClaim {
   profile: Profile;
   /** The rule as declared in the config (absent only for configs that declare none). */
   rule?: ClaimRule;
+  /** "ours" when the config marks the claim as our own derivation, not the paper's. */
+  derivation?: "paper" | "ours";
   details?: string;
 }
 
@@ -58,6 +60,7 @@ export function judgedClaim(
     verdict: outcome.judgement.verdict,
     profile: config.profile,
     ...(spec.rule ? { rule: spec.rule } : {}),
+    ...(spec.derivation ? { derivation: spec.derivation } : {}),
     details,
   };
 }
@@ -65,5 +68,5 @@ export function judgedClaim(
 /** A claim that could not be judged (e.g. CIFAR-10 missing): verdict "not run" with the reason, rule kept. */
 export function notRunClaim(config: ExperimentConfig<unknown>, id: string, reason: string): JudgedClaim {
   const spec = specOf(config, id);
-  return { id, statement: spec.statement, paperValue: spec.paperValue, ourValue: null, verdict: "not run", profile: config.profile, ...(spec.rule ? { rule: spec.rule } : {}), details: reason };
+  return { id, statement: spec.statement, paperValue: spec.paperValue, ourValue: null, verdict: "not run", profile: config.profile, ...(spec.rule ? { rule: spec.rule } : {}), ...(spec.derivation ? { derivation: spec.derivation } : {}), details: reason };
 }
