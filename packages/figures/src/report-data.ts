@@ -79,7 +79,7 @@ export function paperFigureNumber(paperFigure: string): number {
 }
 
 /** Order of the unnumbered kinds: other paper figures, checks of the paper's theorems, the official notebooks, our derivations. */
-const KIND_ORDER: ReadonlyArray<RegExp> = [/\bpaper\b(?!'s theorem)/i, /theorem/i, /notebook/i, /\bour\b/i];
+const KIND_ORDER: ReadonlyArray<RegExp> = [/^\s*paper\b/i, /\btheorem\b/i, /\bnotebook\b/i, /\bour derivation\b/i];
 
 function kindRank(paperFigure: string): number {
   const rank = KIND_ORDER.findIndex((pattern) => pattern.test(paperFigure));

@@ -90,7 +90,8 @@ export function readableDate(iso: string): string {
 }
 
 function claimView(claim: ClaimResult): ClaimView {
-  const rule = claim.rule ? `Rule: ${describeRule(claim.rule)}.` : "";
+  // The declared rule in words, unless the figure's details already state it.
+  const rule = claim.rule && !/\bRule:/.test(claim.details ?? "") ? `Rule: ${describeRule(claim.rule)}.` : "";
   return {
     id: claim.id,
     statement: forReaders(claim.statement),

@@ -22,6 +22,7 @@ describe("numbers for people", () => {
     expect(roundNumbersInText("tfjs 4.22.0 on resnet18 w8, 1695/1695 runs, 2.4321e-3")).toBe("tfjs 4.22.0 on resnet18 w8, 1695/1695 runs, 2.43e-3");
     expect(roundNumbersInText("seed 0 0.0000 nats")).toBe("seed 0 0 nats");
     expect(roundNumbersInText("64.00%")).toBe("64.0%");
+    expect(roundNumbersInText("(64.86%..68.00%), 12.3456x")).toBe("(64.9%..68.0%), 12.3x");
   });
 
   test("NaN and Infinity become 'diverged'", () => {

@@ -15,8 +15,9 @@ export function formatNumber(value: number): string {
   return String(rounded);
 }
 
-// A decimal number standing alone (or a ratio, "12.5x"): not part of a version ("4.22.0"), an identifier ("w8") or a longer number.
-const DECIMAL = /(?<![\w.])(\d+\.\d+)(e[+-]?\d+)?(?=x\b|[^\w.]|\.(?!\d)|$)/g;
+// A decimal number standing alone (or a ratio "12.5x", or the end of a range "1.5..2.25"): not part of a version
+// ("4.22.0"), an identifier ("w8") or a longer number.
+const DECIMAL = /(?<!\w)(?<!(?<!\.)\.)(\d+\.\d+)(e[+-]?\d+)?(?=x\b|[^\w.]|\.(?!\d)|$)/g;
 
 /** Rounds every stand-alone decimal number in `text` that has more than 3 significant digits to 3. */
 export function roundNumbersInText(text: string): string {
