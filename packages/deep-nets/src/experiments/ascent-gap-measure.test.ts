@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "@sam-repro/runtime";
 import { syntheticCifar } from "../data/test-files.js";
 import { modelFromPreset } from "../models/architecture.js";
@@ -36,10 +37,12 @@ describe("suboptimality factor of one ascent step (F-a)", () => {
   test("for a large radius K projected steps find a larger increase inside the same ball: factor > 1", () => {
     const model = new ResNet(modelFromPreset("resnet_tiny_gn", 4, 10), 3);
     const before = model.readWeights().parameters;
+    const tensors = tf.memory().numTensors;
     const [gap] = ascentGaps(model, data.train, indices, { rho: 1, ms: [8], iterations: 8, stepSizeMultiplier: 0.3 });
     expect(gap!.multiStep.perturbationNorm).toBeLessThanOrEqual(1 + 1e-4);
     expect(gap!.factor).toBeGreaterThan(1);
     expect(model.readWeights().parameters).toEqual(before);
+    expect(tf.memory().numTensors).toBe(tensors);
     model.dispose();
   });
 

@@ -28,6 +28,9 @@ describe("ghost BatchNorm", () => {
   test("each ghost batch is normalized with its own statistics: equals separate forward passes, not the whole-batch pass", () => {
     const model = new ResNet(modelFromPreset("resnet_tiny", 4, 10), 1);
     const { x, y } = batch(all);
+    const tensors = tf.memory().numTensors;
+    tf.dispose(ghostBatchForward(model, x, 4, { training: true, updateStatistics: true }));
+    expect(tf.memory().numTensors).toBe(tensors);
     const ghost = ghostBatchForward(model, x, 4, { training: true, updateStatistics: false });
     const [first, second] = tf.split(x, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
     const separate = tf.concat([model.apply(first, { training: true, updateStatistics: false }), model.apply(second, { training: true, updateStatistics: false })], 0);
