@@ -4,7 +4,9 @@
  * Experiment packages build a vega-lite spec with `lineChart` / `pointChart` / `errorBandChart` /
  * `panels` (colors from `CURVES` via `curveScales`), then call `writeFigure(output)`, which writes
  * reports/<id>/{data.json, spec.vl.json, figure.svg, figure.png, claims.json, meta.json}.
- * `buildReport()` (CLI: `sam-repro report`) gathers every figure into reports/REPORT.md and reports/index.html.
+ * `buildReport()` (CLI: `sam-repro report`) gathers every figure into reports/REPORT.md and reports/index.html
+ * (contents with verdict counts and a filter, tooltips, zoom, export actions, the paper's values as reference
+ * marks, and Fig. 6's experiment rerun live in the browser from implicit-bias's bundled browser entry).
  */
 export { VERDICTS, type ClaimResult, type FigureMeta, type FigureOutput, type MachineInfo, type Verdict } from "./types.js";
 export {
@@ -22,6 +24,9 @@ export {
   mSamCurve,
   panels,
   pointChart,
+  referenceLayer,
+  tooltipEncoding,
+  zoomParams,
   type AxisOptions,
   type ChartOptions,
   type ColorOptions,
@@ -45,4 +50,9 @@ export {
   type FigureEntry,
   type ReproduceTimings,
 } from "./report-data.js";
+export { formatNumber, forReaders, withoutInternalReferences } from "./report-text.js";
+export { enrichSpec } from "./report-spec.js";
+export { addReferenceMarks, FIGURES_WITH_REFERENCE_MARKS } from "./report-references.js";
+export { describeRule, figureView, OFFICIAL_CODE, PAPER as PAPER_LINK, type ClaimView, type FigureView } from "./report-model.js";
+export { bundleLivePanel, LIVE_PANEL_ENTRY, PURE_MODULES } from "./report-live.js";
 export { registerCommands } from "./commands.js";

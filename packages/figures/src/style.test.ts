@@ -74,6 +74,31 @@ describe("lineChart", () => {
     expect(() => compileSpec(spec)).not.toThrow();
   });
 
+  test("lines and paper markers carry a tooltip with the axis titles and 3-significant-digit formats; log charts zoom", () => {
+    const spec = lineChart({
+      title: "t",
+      data: rows,
+      x: { field: "step", title: "Steps", scale: "log" },
+      y: { field: "loss", title: "Loss", scale: "log" },
+      color: { field: "method", title: "Method" },
+      referenceRows: [{ method: "ERM", step: 10, loss: 0.2 }],
+    });
+    const layers = spec.layer as Array<{ mark: { type: string; point?: unknown }; params?: unknown[]; encoding: Record<string, unknown> }>;
+    const [line, reference] = layers;
+    expect(line!.encoding.tooltip).toEqual([
+      { field: "method", type: "nominal", title: "Method" },
+      { field: "step", type: "quantitative", title: "Steps", format: ",d" },
+      { field: "loss", type: "quantitative", title: "Loss", format: ".3~g" },
+      { field: SOURCE_FIELD, type: "nominal", title: "Source" },
+    ]);
+    expect(reference!.encoding.tooltip).toEqual(line!.encoding.tooltip);
+    expect(line!.mark.point).toEqual({ opacity: 0, size: 60 });
+    expect(line!.params).toEqual([{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }]);
+    expect(() => compileSpec(spec)).not.toThrow();
+    const linear = lineChart({ title: "t", data: rows, x: { field: "step", title: "Steps" }, y: { field: "loss", title: "Loss" } });
+    expect((linear.layer as Array<{ params?: unknown }>)[0]!.params).toBeUndefined();
+  });
+
   test("curveScales keeps the curves' order, colors and dashes", () => {
     const curves = [CURVES.ermBlue, CURVES.nSamRedDotted, CURVES.oneSamYellowDotted];
     const scales = curveScales(curves);
