@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Checks that every "SPEC x.y" cited in the repository resolves to a section of docs/spec.md: a heading
-// ("### 2.4 ...", "### 5.C ..."), a bold item ("**5.A1 ...") or a lettered rule of 1.3 ("(h) **...").
+// ("### 2.4 ...", "### 5.C ..."), a bold item ("**5.A1 ...") or a lettered rule of 1.3 ("(h) **..."); and that every
+// "SPEC-ADDENDUM F-x" names a figure listed in §3.10.
 // Usage: node docs/check-citations.mjs   (exit 1 and a list of the unresolved citations otherwise)
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -34,6 +35,14 @@ for (const file of files(root)) {
     const [, section, letter] = match;
     const ok = sections.has(section) && (!letter || section !== "1.3" || lettered.has(letter));
     if (!ok) unresolved.set(`${section}${letter ?? ""}`, path.relative(root, file));
+  }
+}
+// "SPEC-ADDENDUM F-x" cites the addendum's figures, listed in §3.10 as "**F-x,".
+const addendumFigures = new Set([...spec.matchAll(/\*\*(F-[a-f]),/g)].map((match) => match[1]));
+for (const file of files(root)) {
+  for (const match of readFileSync(file, "utf8").matchAll(/SPEC-ADDENDUM,? (F-[a-z])\b/g)) {
+    count++;
+    if (!addendumFigures.has(match[1])) unresolved.set(`-ADDENDUM ${match[1]}`, path.relative(root, file));
   }
 }
 if (unresolved.size) {
