@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { groupedConv2d } from "../native/grouped-ops.js";
 import { SeededRandom } from "../random.js";
 
 /**
@@ -12,6 +13,11 @@ export interface BenchModel {
   variables: tf.Variable[];
   /** Logits [batch, 10] for images [batch, 32, 32, 3], BatchNorm in training mode. */
   logits(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Logits of k groups of m images, group g computed with weights[i][g] ([k, ...shape]) in place of variables[i]
+   * and BatchNorm statistics of its own (m-SAM on replicated weights, @sam-repro/sam withGroupedLoss).
+   */
+  groupedLogits(x: tf.Tensor4D, weights: tf.Tensor[], groups: number): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -51,21 +57,55 @@ class ParameterStore {
   }
 }
 
-/** y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's mean and variance. */
-function batchNorm(x: tf.Tensor4D, p: ParameterStore, name: string): tf.Tensor4D {
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  const scale = tf.mul(p.get(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
-  const shift = tf.sub(p.get(`${name}.beta`), tf.mul(mean, scale));
-  return tf.add(tf.mul(x, scale), shift);
+/** The layers a forward pass uses: on the variables, or on replicated weights (grouped). */
+interface Layers {
+  conv(x: tf.Tensor4D, name: string, stride: number): tf.Tensor4D;
+  /** y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's (or group's) mean and variance. */
+  batchNorm(x: tf.Tensor4D, name: string): tf.Tensor4D;
+  /** Global average pool, then the linear layer fc. */
+  head(h: tf.Tensor4D): tf.Tensor2D;
 }
 
-function conv(x: tf.Tensor4D, p: ParameterStore, name: string, stride: number): tf.Tensor4D {
-  const filter = p.get(name) as unknown as tf.Tensor4D;
-  return tf.conv2d(x, filter, stride, filter.shape[0] === 1 ? "valid" : "same");
+function plainLayers(p: ParameterStore): Layers {
+  return {
+    conv: (x, name, stride) => {
+      const filter = p.get(name) as unknown as tf.Tensor4D;
+      return tf.conv2d(x, filter, stride, filter.shape[0] === 1 ? "valid" : "same");
+    },
+    batchNorm: (x, name) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const scale = tf.mul(p.get(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
+      const shift = tf.sub(p.get(`${name}.beta`), tf.mul(mean, scale));
+      return tf.add(tf.mul(x, scale), shift);
+    },
+    head: (h) => tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.get("fc.w") as unknown as tf.Tensor2D), p.get("fc.b")),
+  };
 }
 
-function head(h: tf.Tensor4D, p: ParameterStore): tf.Tensor2D {
-  return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.get("fc.w") as unknown as tf.Tensor2D), p.get("fc.b"));
+/** The same layers with weights[i] = [k, ...shape of variable i]: grouped convolution, per-group BatchNorm, batched linear. */
+function groupedLayers(p: ParameterStore, weights: tf.Tensor[], k: number): Layers {
+  const names = [...p.byName.keys()];
+  const byName = new Map(names.map((name, i) => [name, weights[i]!]));
+  const get = (name: string) => byName.get(name)!;
+  const perGroup = (name: string) => tf.reshape(get(name), [k, 1, -1]);
+  return {
+    conv: (x, name, stride) => {
+      const filter = get(name);
+      return groupedConv2d(x, filter, stride, filter.shape[1] === 1 ? "valid" : "same");
+    },
+    batchNorm: (x, name) => {
+      const rows = tf.reshape(x, [k, -1, x.shape[3]]);
+      const { mean, variance } = tf.moments(rows, [1], true);
+      const scale = tf.mul(perGroup(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
+      const shift = tf.sub(perGroup(`${name}.beta`), tf.mul(mean, scale));
+      return tf.reshape(tf.add(tf.mul(rows, scale), shift), x.shape);
+    },
+    head: (h) => {
+      const features = tf.reshape(tf.mean(h, [1, 2]), [k, -1, h.shape[3]]) as tf.Tensor3D;
+      const logits = tf.add(tf.matMul(features, get("fc.w") as tf.Tensor3D), perGroup("fc.b"));
+      return tf.reshape(logits, [h.shape[0], -1]) as tf.Tensor2D;
+    },
+  };
 }
 
 interface Block {
@@ -87,9 +127,15 @@ function blocksOf(widths: number[], perStage: number): Block[] {
   return blocks;
 }
 
-function model(name: string, p: ParameterStore, logits: (x: tf.Tensor4D) => tf.Tensor2D): BenchModel {
+function model(name: string, p: ParameterStore, forward: (x: tf.Tensor4D, layers: Layers) => tf.Tensor2D): BenchModel {
   const variables = [...p.byName.values()];
-  return { name, variables, logits, dispose: () => variables.forEach((v) => v.dispose()) };
+  return {
+    name,
+    variables,
+    logits: (x) => forward(x, plainLayers(p)),
+    groupedLogits: (x, weights, groups) => forward(x, groupedLayers(p, weights, groups)),
+    dispose: () => variables.forEach((v) => v.dispose()),
+  };
 }
 
 /** ResNet-20 (He et al.) of widths 16-32-64 with BatchNorm and 1x1-conv shortcuts where shapes change. */
@@ -110,17 +156,15 @@ export function resnet20(seed = 1): BenchModel {
     }
   }
   p.dense("fc", 64, 10);
-  return model("resnet20", p, (x) => {
-    let h = tf.relu(batchNorm(conv(x, p, "stem", 1), p, "stem.bn"));
+  return model("resnet20", p, (x, l) => {
+    let h = tf.relu(l.batchNorm(l.conv(x, "stem", 1), "stem.bn"));
     for (const b of blocks) {
-      let y = tf.relu(batchNorm(conv(h, p, `${b.name}.conv1`, b.stride), p, `${b.name}.bn1`));
-      y = batchNorm(conv(y, p, `${b.name}.conv2`, 1), p, `${b.name}.bn2`);
-      const shortcut = p.byName.has(`${b.name}.shortcut`)
-        ? batchNorm(conv(h, p, `${b.name}.shortcut`, b.stride), p, `${b.name}.bns`)
-        : h;
+      let y = tf.relu(l.batchNorm(l.conv(h, `${b.name}.conv1`, b.stride), `${b.name}.bn1`));
+      y = l.batchNorm(l.conv(y, `${b.name}.conv2`, 1), `${b.name}.bn2`);
+      const shortcut = p.byName.has(`${b.name}.shortcut`) ? l.batchNorm(l.conv(h, `${b.name}.shortcut`, b.stride), `${b.name}.bns`) : h;
       h = tf.relu(tf.add(y, shortcut));
     }
-    return head(h, p);
+    return l.head(h);
   });
 }
 
@@ -139,16 +183,16 @@ export function preactResnet18(width: number, seed = 1): BenchModel {
   }
   p.norm("head.bn", 8 * width);
   p.dense("fc", 8 * width, 10);
-  return model(`preact18-w${width}`, p, (x) => {
-    let h = conv(x, p, "stem", 1);
+  return model(`preact18-w${width}`, p, (x, l) => {
+    let h = l.conv(x, "stem", 1);
     for (const b of blocks) {
-      const activated = tf.relu(batchNorm(h, p, `${b.name}.bn1`));
-      const shortcut = p.byName.has(`${b.name}.shortcut`) ? conv(activated, p, `${b.name}.shortcut`, b.stride) : h;
-      let y = conv(activated, p, `${b.name}.conv1`, b.stride);
-      y = conv(tf.relu(batchNorm(y, p, `${b.name}.bn2`)), p, `${b.name}.conv2`, 1);
+      const activated = tf.relu(l.batchNorm(h, `${b.name}.bn1`));
+      const shortcut = p.byName.has(`${b.name}.shortcut`) ? l.conv(activated, `${b.name}.shortcut`, b.stride) : h;
+      let y = l.conv(activated, `${b.name}.conv1`, b.stride);
+      y = l.conv(tf.relu(l.batchNorm(y, `${b.name}.bn2`)), `${b.name}.conv2`, 1);
       h = tf.add(y, shortcut);
     }
-    return head(tf.relu(batchNorm(h, p, "head.bn")), p);
+    return l.head(tf.relu(l.batchNorm(h, "head.bn")));
   });
 }
 

@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
+import { SamOptimizer, withGroupedLoss, type LossFunction } from "@sam-repro/sam";
+import { hasGroupedConv2D } from "../native/grouped-ops.js";
 import type { BenchModel } from "./bench-models.js";
 
 /** One labelled batch: images [b, 32, 32, 3] and one-hot labels [b, 10]. */
@@ -63,4 +65,27 @@ export function mSamStep(model: BenchModel, batch: BenchBatch, m: number, learni
     }
     descend(model, sum!.map((g) => tf.div(g, size / m)), learningRate);
   });
+}
+
+/**
+ * The same m-SAM step through @sam-repro/sam's SamOptimizer (plain SGD base, so the same update as mSamStep):
+ * all b/m sub-batches in two passes on replicated weights where the backend has the grouped convolution
+ * kernel (the native backend), else SamOptimizer's loop over the sub-batches.
+ */
+export function groupedMSamStep(model: BenchModel, batch: BenchBatch, m: number, learningRate: number, rho: number): void {
+  const plain: LossFunction = ({ x, y }) => tf.losses.softmaxCrossEntropy(y, model.logits(x as tf.Tensor4D)) as tf.Scalar;
+  const lossFn = withGroupedLoss(
+    plain,
+    ({ x, y }, _pass, weights, groups) => {
+      const perExample = tf.losses.softmaxCrossEntropy(y, model.groupedLogits(x as tf.Tensor4D, weights, groups), undefined, 0, tf.Reduction.NONE);
+      return tf.mean(tf.reshape(perExample, [groups, -1]), 1) as tf.Tensor1D;
+    },
+    hasGroupedConv2D,
+  );
+  const sam = new SamOptimizer(tf.train.sgd(learningRate), { variant: "sam", rho, subBatchSize: m }, model.variables);
+  try {
+    sam.step(lossFn, { x: batch.images, y: batch.labels });
+  } finally {
+    sam.dispose();
+  }
 }

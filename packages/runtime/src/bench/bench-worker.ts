@@ -7,9 +7,10 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../backend.js";
 import { SeededRandom } from "../random.js";
 import { makeBenchModel, type BenchModelName } from "./bench-models.js";
-import { mSamStep, samStep, sgdStep, type BenchBatch } from "./bench-steps.js";
+import { groupedMSamStep, mSamStep, samStep, sgdStep, type BenchBatch } from "./bench-steps.js";
 
-export const STEP_KINDS = ["sgd", "sam", "msam"] as const;
+/** msam: the batch in `subBatches` sub-batches, one after another (the official code's loop); msam8, msam16: m = 8, 16 through SamOptimizer (grouped where the backend allows). */
+export const STEP_KINDS = ["sgd", "sam", "msam", "msam8", "msam16"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export interface WorkerRequest {
@@ -22,6 +23,8 @@ export interface WorkerRequest {
   warmupSteps: number;
   timedSteps: Record<StepKind, number>;
   seed: number;
+  /** Also run one profiled step per kind for the per-kernel breakdown. */
+  profile?: boolean;
 }
 
 export interface StepTiming {
@@ -41,10 +44,36 @@ export interface WorkerResult {
   steps: Partial<Record<StepKind, StepTiming>>;
   /** Why a step kind could not be measured (e.g. out of memory). */
   error?: string;
+  /** Where the time of one step of each kind goes: kernels by total time (tf.profile), longest first. */
+  kernels: Partial<Record<StepKind, KernelTime[]>>;
   /** Peak resident set size of the process, in MiB. */
   peakRssMiB: number;
   /** Tensors alive after the steps minus before them (0: nothing leaks). */
   tensorGrowth: number;
+}
+
+export interface KernelTime {
+  kernel: string;
+  milliseconds: number;
+  calls: number;
+}
+
+/** Kernels of one run of `step`, summed by name, longest first (the rest folded into "other" after `top`). */
+export async function kernelBreakdown(step: () => void, top = 12): Promise<KernelTime[]> {
+  const info = await tf.profile(() => {
+    step();
+  });
+  const byName = new Map<string, KernelTime>();
+  for (const kernel of info.kernels) {
+    const entry = byName.get(kernel.name) ?? { kernel: kernel.name, milliseconds: 0, calls: 0 };
+    entry.milliseconds += Number(kernel.kernelTimeMs) || 0;
+    entry.calls++;
+    byName.set(kernel.name, entry);
+  }
+  const sorted = [...byName.values()].sort((a, b) => b.milliseconds - a.milliseconds);
+  const rest = sorted.slice(top);
+  const other = { kernel: "other", milliseconds: rest.reduce((sum, k) => sum + k.milliseconds, 0), calls: rest.reduce((sum, k) => sum + k.calls, 0) };
+  return [...sorted.slice(0, top), ...(rest.length ? [other] : [])].map((k) => ({ ...k, milliseconds: Math.round(k.milliseconds * 10) / 10 }));
 }
 
 /** The middle value (mean of the two middle values for an even count). */
@@ -79,6 +108,7 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
     parameters: model.variables.reduce((sum, v) => sum + v.size, 0),
     batch: request.batch,
     steps: {},
+    kernels: {},
     peakRssMiB: 0,
     tensorGrowth: 0,
   };
@@ -87,30 +117,38 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
     sgd: () => sgdStep(model, batch, 0.01),
     sam: () => samStep(model, batch, 0.01, 0.05),
     msam: () => mSamStep(model, batch, m, 0.01, 0.05),
+    msam8: () => groupedMSamStep(model, batch, 8, 0.01, 0.05),
+    msam16: () => groupedMSamStep(model, batch, 16, 0.01, 0.05),
   };
   try {
-    for (const kind of STEP_KINDS) {
-      const timed = request.timedSteps[kind];
-      if (timed <= 0) continue;
-      for (let s = 0; s < request.warmupSteps; s++) stepOf[kind]();
-      const seconds: number[] = [];
-      const cpuSeconds: number[] = [];
-      for (let s = 0; s < timed; s++) {
+    const kinds = STEP_KINDS.filter((kind) => request.timedSteps[kind] > 0);
+    for (const kind of kinds) for (let s = 0; s < request.warmupSteps; s++) stepOf[kind]();
+    const seconds: Partial<Record<StepKind, number[]>> = {};
+    const cpuSeconds: Partial<Record<StepKind, number[]>> = {};
+    // Repetitions are interleaved across kinds, so that a change in machine load hits every kind alike
+    // (ratios such as 8-SAM / SAM stay meaningful on a busy machine).
+    const rounds = Math.max(0, ...kinds.map((kind) => request.timedSteps[kind]));
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of kinds) {
+        if (round >= request.timedSteps[kind]) continue;
         const cpuStart = process.cpuUsage();
         const start = performance.now();
         stepOf[kind]();
         // Reading a weight back makes sure all of the step's work is inside the interval.
         model.variables[0]!.dataSync();
-        seconds.push((performance.now() - start) / 1000);
+        (seconds[kind] ??= []).push((performance.now() - start) / 1000);
         const cpu = process.cpuUsage(cpuStart);
-        cpuSeconds.push((cpu.user + cpu.system) / 1e6);
+        (cpuSeconds[kind] ??= []).push((cpu.user + cpu.system) / 1e6);
       }
+    }
+    for (const kind of kinds) {
       result.steps[kind] = {
-        seconds,
-        cpuSeconds,
-        imagesPerSecond: request.batch / median(seconds),
-        imagesPerCpuSecond: request.batch / median(cpuSeconds),
+        seconds: seconds[kind]!,
+        cpuSeconds: cpuSeconds[kind]!,
+        imagesPerSecond: request.batch / median(seconds[kind]!),
+        imagesPerCpuSecond: request.batch / median(cpuSeconds[kind]!),
       };
+      if (request.profile) result.kernels[kind] = await kernelBreakdown(stepOf[kind]);
     }
   } catch (error) {
     result.error = error instanceof Error ? error.message.split("\n")[0]! : String(error);

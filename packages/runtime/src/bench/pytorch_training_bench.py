@@ -1,6 +1,6 @@
 """PyTorch twin of bench-models.ts / bench-steps.ts for the training benchmark (npm run bench).
 
-Times SGD, SAM and m-SAM steps of ResNet-20 (16-32-64) or PreAct ResNet-18 (width w) on a batch of random
+Times SGD, SAM, m-SAM, 8-SAM and 16-SAM steps (m-SAM as a loop over sub-batches, as the official code does) of ResNet-20 (16-32-64) or PreAct ResNet-18 (width w) on a batch of random
 CIFAR-sized images on this CPU and prints one JSON object. BatchNorm is in training mode, as in the tfjs
 models; the steps are the same plain updates (no momentum). Usage:
   python3 pytorch_training_bench.py --model resnet20 --batch 128 --sub-batches 4 --warmup 1 --sgd 3 --sam 3 --msam 3
@@ -113,6 +113,8 @@ def main():
     parser.add_argument("--sgd", type=int, default=3)
     parser.add_argument("--sam", type=int, default=3)
     parser.add_argument("--msam", type=int, default=3)
+    parser.add_argument("--msam8", type=int, default=0)
+    parser.add_argument("--msam16", type=int, default=0)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
 
@@ -151,13 +153,15 @@ def main():
     def sam():
         descend(perturbed(x, y))
 
-    def msam():
-        m = args.batch // args.sub_batches
+    def msam_with(m):
         total = None
         for start in range(0, args.batch, m):
             grads = perturbed(x[start:start + m], y[start:start + m])
             total = list(grads) if total is None else [t + g for t, g in zip(total, grads)]
-        descend([t / args.sub_batches for t in total])
+        descend([t / (args.batch // m) for t in total])
+
+    def msam():
+        msam_with(args.batch // args.sub_batches)
 
     result = {
         "backend": f"pytorch {torch.__version__}",
@@ -167,7 +171,14 @@ def main():
         "batch": args.batch,
         "steps": {},
     }
-    for kind, step, count in (("sgd", sgd, args.sgd), ("sam", sam, args.sam), ("msam", msam, args.msam)):
+    kinds = (
+        ("sgd", sgd, args.sgd),
+        ("sam", sam, args.sam),
+        ("msam", msam, args.msam),
+        ("msam8", lambda: msam_with(8), args.msam8),
+        ("msam16", lambda: msam_with(16), args.msam16),
+    )
+    for kind, step, count in kinds:
         if count <= 0:
             continue
         for _ in range(args.warmup):

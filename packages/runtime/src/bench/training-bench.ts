@@ -6,8 +6,14 @@
  * in its own process, which gives its peak memory and contains a crash. Writes
  * reports/bench/training.json and prints a table.
  *
+ * Steps: SGD, SAM, m-SAM (the batch in --sub-batches sub-batches, looped as the official code does), and 8-SAM
+ * and 16-SAM through SamOptimizer (all sub-batches at once on replicated weights where the backend has the
+ * grouped kernels), with repetitions interleaved across the kinds, and a per-kernel time breakdown of each.
+ *
  * Flags: --models resnet20,preact18-w16,preact18-w64  --backends native,wasm  --batch 128
- * --sub-batches 4  --quick (batch 16, one timed step: a smoke run)  --no-pytorch.
+ * --sub-batches 4  --quick (batch 16, one timed step: a smoke run)  --no-pytorch  --no-profile (no kernel
+ * breakdown)  --out FILE (instead of reports/bench/training.json)  --allow-load (run and write although the
+ * 1-minute load average is above 0.5; without it the benchmark refuses, since the numbers would be noisy).
  * Environment: SAM_REPRO_PYTHON (a python with torch; default python3, then /usr/bin/python3).
  */
 import { spawnSync } from "node:child_process";
@@ -21,7 +27,9 @@ import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerRe
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BACKENDS = ["native", "wasm"] as const;
-const STEP_LABELS: Record<StepKind, string> = { sgd: "SGD", sam: "SAM", msam: "m-SAM" };
+const STEP_LABELS: Record<StepKind, string> = { sgd: "SGD", sam: "SAM", msam: "m-SAM", msam8: "8-SAM", msam16: "16-SAM" };
+/** The highest 1-minute load average at which a comparison is written without --allow-load. */
+export const MAX_QUIET_LOAD = 0.5;
 
 export interface BenchOptions {
   models: BenchModelName[];
@@ -30,6 +38,10 @@ export interface BenchOptions {
   subBatches: number;
   quick: boolean;
   pytorch: boolean;
+  profile: boolean;
+  allowLoad: boolean;
+  /** Output file; default reports/bench/training.json. */
+  out: string | null;
 }
 
 interface PytorchResult {
@@ -48,6 +60,8 @@ export interface ModelReport {
   tfjs: WorkerResult[];
   /** PyTorch on this CPU, one entry per thread count tried; absent when torch is not installed. */
   pytorch: PytorchResult[];
+  /** Step time of 8-SAM and 16-SAM over SAM's on our first backend (same run, interleaved; wall clock and CPU). */
+  ratioToSam: Partial<Record<"msam8" | "msam16", { wallClock: number; cpu: number }>>;
   /** Our best tfjs backend's images/s over PyTorch's best, per step kind (wall clock and per CPU second). */
   ratioToPytorch: Partial<Record<StepKind, { wallClock: number; perCpuSecond: number }>>;
 }
@@ -64,7 +78,7 @@ export interface TrainingBenchReport {
 }
 
 function parseArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { models: [...BENCH_MODEL_NAMES], backends: [...BACKENDS], batch: 128, subBatches: 4, quick: false, pytorch: true };
+  const options: BenchOptions = { models: [...BENCH_MODEL_NAMES], backends: [...BACKENDS], batch: 128, subBatches: 4, quick: false, pytorch: true, profile: true, allowLoad: false, out: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -89,7 +103,10 @@ function parseArgs(argv: string[]): BenchOptions {
       else options.subBatches = n;
     } else if (flag === "--quick") options.quick = true;
     else if (flag === "--no-pytorch") options.pytorch = false;
-    else throw new InputError(`unknown flag ${flag}; allowed: --models, --backends, --batch, --sub-batches, --quick, --no-pytorch`);
+    else if (flag === "--no-profile") options.profile = false;
+    else if (flag === "--allow-load") options.allowLoad = true;
+    else if (flag === "--out") options.out = path.resolve(value());
+    else throw new InputError(`unknown flag ${flag}; allowed: --models, --backends, --batch, --sub-batches, --quick, --no-pytorch, --no-profile, --allow-load, --out`);
   }
   if (options.quick) options.batch = Math.min(options.batch, 16);
   if (options.batch % options.subBatches !== 0) throw new InputError(`--sub-batches: ${options.subBatches} does not divide the batch ${options.batch}`);
@@ -98,9 +115,8 @@ function parseArgs(argv: string[]): BenchOptions {
 
 /** Timed steps per kind: few for the big model, so that the whole benchmark takes minutes. */
 function timedSteps(model: BenchModelName, options: BenchOptions): Record<StepKind, number> {
-  if (options.quick) return { sgd: 1, sam: 1, msam: 1 };
-  if (model === "preact18-w64") return { sgd: 1, sam: 1, msam: 1 };
-  return { sgd: 2, sam: 2, msam: 2 };
+  if (options.quick || model === "preact18-w64") return { sgd: 1, sam: 1, msam: 1, msam8: 1, msam16: 1 };
+  return { sgd: 3, sam: 3, msam: 3, msam8: 3, msam16: 3 };
 }
 
 function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, log: (line: string) => void): WorkerResult {
@@ -112,9 +128,10 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
     warmupSteps: 1,
     timedSteps: timedSteps(model, options),
     seed: 1,
+    profile: options.profile,
   };
   // wasm is far slower: one timed step of each kind, and only SGD for the model that does not fit its heap.
-  if (backend === "wasm" && !options.quick) request.timedSteps = model === "preact18-w64" ? { sgd: 1, sam: 0, msam: 0 } : { sgd: 1, sam: 1, msam: 1 };
+  if (backend === "wasm" && !options.quick) request.timedSteps = model === "preact18-w64" ? { sgd: 1, sam: 0, msam: 0, msam8: 0, msam16: 0 } : { sgd: 1, sam: 1, msam: 1, msam8: 0, msam16: 0 };
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--worker", JSON.stringify(request)], {
     encoding: "utf8",
     timeout: 240_000,
@@ -125,7 +142,7 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
   if (line) return JSON.parse(line.slice("BENCH_RESULT ".length)) as WorkerResult;
   const reason = child.error ? child.error.message : `exit ${child.status}${child.signal ? ` (${child.signal})` : ""}: ${(child.stderr ?? "").trim().split("\n").slice(-1)[0] ?? ""}`;
   log(`  ${backend} ${model}: no result (${reason})`);
-  return { backend, backendLine: backend, model, parameters: 0, batch: options.batch, steps: {}, error: reason, peakRssMiB: 0, tensorGrowth: 0 };
+  return { backend, backendLine: backend, model, parameters: 0, batch: options.batch, steps: {}, kernels: {}, error: reason, peakRssMiB: 0, tensorGrowth: 0 };
 }
 
 function findPython(): string | null {
@@ -142,7 +159,8 @@ function runPytorch(python: string, model: BenchModelName, threads: number, opti
   const args = [
     path.join(here, "pytorch_training_bench.py"),
     "--model", model, "--batch", String(options.batch), "--sub-batches", String(options.subBatches),
-    "--warmup", "1", "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam), "--threads", String(threads),
+    "--warmup", "1", "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam),
+    "--msam8", String(steps.msam8), "--msam16", String(steps.msam16), "--threads", String(threads),
   ];
   const child = spawnSync(python, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
   if (child.signal === "SIGTERM") {
@@ -171,6 +189,9 @@ const fmt = (x: number | undefined) => (x == null || x === 0 ? "-" : x >= 100 ? 
 export async function runTrainingBench(options: BenchOptions, log: (line: string) => void = console.log, write = true): Promise<TrainingBenchReport> {
   const started = performance.now();
   const loadAverageAtStart = os.loadavg();
+  const tooBusy = (load: number[]) =>
+    `the 1-minute load average is ${load[0]!.toFixed(2)} (> ${MAX_QUIET_LOAD}): other processes would make the comparison noisy; wait for a quiet machine or pass --allow-load (and --out FILE) to measure anyway`;
+  if (write && !options.allowLoad && loadAverageAtStart[0]! > MAX_QUIET_LOAD) throw new InputError(`--allow-load: ${tooBusy(loadAverageAtStart)}`);
   const native = loadNativeKernels();
   const notes: string[] = [];
   const backends = options.backends.filter((backend) => backend !== "native" || native.kernels);
@@ -218,7 +239,14 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
         if (ours.wall > 0 && theirs.wall > 0) ratioToPytorch[kind] = { wallClock: ours.wall / theirs.wall, perCpuSecond: ours.cpu / theirs.cpu };
       }
     }
-    models.push({ model, parameters: tfjs.find((r) => r.parameters > 0)?.parameters ?? null, batch: options.batch, subBatches: options.subBatches, tfjs, pytorch, ratioToPytorch });
+    const ratioToSam: ModelReport["ratioToSam"] = {};
+    const first = tfjs[0];
+    for (const kind of ["msam8", "msam16"] as const) {
+      const sam = first?.steps.sam;
+      const msam = first?.steps[kind];
+      if (sam && msam) ratioToSam[kind] = { wallClock: sam.imagesPerSecond / msam.imagesPerSecond, cpu: sam.imagesPerCpuSecond / msam.imagesPerCpuSecond };
+    }
+    models.push({ model, parameters: tfjs.find((r) => r.parameters > 0)?.parameters ?? null, batch: options.batch, subBatches: options.subBatches, tfjs, pytorch, ratioToSam, ratioToPytorch });
   }
 
   const report: TrainingBenchReport = {
@@ -230,7 +258,8 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
     models,
     notes: [
       ...notes,
-      `m-SAM splits the batch into ${options.subBatches} sub-batches of m = ${options.batch / options.subBatches} (SPEC 1.3a).`,
+      `m-SAM splits the batch into ${options.subBatches} sub-batches of m = ${options.batch / options.subBatches} (SPEC 1.3a) and loops over them; 8-SAM and 16-SAM run through SamOptimizer, grouped where the backend has the kernels.`,
+      ...(options.allowLoad ? [`measured with --allow-load at a load average of ${loadAverageAtStart[0]!.toFixed(2)} (start): compare ratios within this run, not absolute speeds.`] : []),
       "Ratios compare our fastest tfjs backend with PyTorch's fastest thread count, on wall clock and per CPU second (the latter is fair when other processes load the machine).",
     ],
     totalSeconds: (performance.now() - started) / 1000,
@@ -238,8 +267,11 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
   log("");
   log(table(report));
   for (const note of report.notes) log(`note: ${note}`);
-  if (write) {
-    const file = path.join(reportsDir(), "bench", "training.json");
+  const loadAtEnd = report.machine.loadAverageAtEnd;
+  if (write && !options.allowLoad && loadAtEnd[0]! > MAX_QUIET_LOAD) {
+    log(`not written: ${tooBusy(loadAtEnd)}`);
+  } else if (write) {
+    const file = options.out ?? path.join(reportsDir(), "bench", "training.json");
     writeJsonAtomic(file, report);
     log(`wrote ${file} (${report.totalSeconds.toFixed(0)} s)`);
   }
@@ -248,15 +280,21 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
 
 /** The printed summary: images/s per backend and step, peak memory, and the ratio to PyTorch. */
 export function table(report: TrainingBenchReport): string {
-  const rows = [["model", "backend", "SGD img/s", "SAM img/s", "m-SAM img/s", "peak RSS MiB", "note"]];
+  const rows = [["model", "backend", ...STEP_KINDS.map((k) => `${STEP_LABELS[k]} img/s`), "peak RSS MiB", "note"]];
+  const speeds = (steps: Partial<Record<StepKind, { imagesPerSecond: number }>>) => STEP_KINDS.map((k) => fmt(steps[k]?.imagesPerSecond));
   for (const m of report.models) {
-    for (const r of m.tfjs) rows.push([m.model, r.backend, fmt(r.steps.sgd?.imagesPerSecond), fmt(r.steps.sam?.imagesPerSecond), fmt(r.steps.msam?.imagesPerSecond), r.peakRssMiB.toFixed(0), r.error ?? ""]);
-    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}`, fmt(t.steps.sgd?.imagesPerSecond), fmt(t.steps.sam?.imagesPerSecond), fmt(t.steps.msam?.imagesPerSecond), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
+    for (const r of m.tfjs) rows.push([m.model, r.backend, ...speeds(r.steps), r.peakRssMiB.toFixed(0), r.error ?? ""]);
+    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}`, ...speeds(t.steps), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
     const ratio = (kind: StepKind) => {
       const r = m.ratioToPytorch[kind];
       return r ? `${r.wallClock.toFixed(2)} (${r.perCpuSecond.toFixed(2)}/cpu-s)` : "-";
     };
-    if (Object.keys(m.ratioToPytorch).length > 0) rows.push([m.model, "ours / pytorch", ratio("sgd"), ratio("sam"), ratio("msam"), "", ""]);
+    if (Object.keys(m.ratioToPytorch).length > 0) rows.push([m.model, "ours / pytorch", ...STEP_KINDS.map(ratio), "", ""]);
+    const toSam = (kind: StepKind) => {
+      const r = (m.ratioToSam ?? {})[kind as "msam8" | "msam16"];
+      return r ? `${r.wallClock.toFixed(2)} (${r.cpu.toFixed(2)} cpu)` : "";
+    };
+    if (Object.keys(m.ratioToSam ?? {}).length > 0) rows.push([m.model, "step time / SAM", ...STEP_KINDS.map(toSam), "", ""]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
