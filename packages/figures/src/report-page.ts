@@ -12,7 +12,7 @@ header.page { padding: 1rem 1.5rem 0.6rem; border-bottom: 1px solid #ddd; }
 header.page h1 { font-size: 1.45rem; margin: 0 0 0.4rem; }
 .links a { margin-right: 0.4rem; }
 .layout { display: flex; align-items: flex-start; }
-nav.toc { position: sticky; top: 0; flex: none; width: 18rem; max-height: 100vh; overflow-y: auto; padding: 0.8rem 1rem 2rem; border-right: 1px solid #ddd; font-size: 0.84rem; }
+nav.toc { position: sticky; top: 0; flex: none; width: 15.5rem; max-height: 100vh; overflow-y: auto; padding: 0.8rem 1rem 2rem; border-right: 1px solid #ddd; font-size: 0.84rem; }
 nav.toc h2 { font-size: 0.95rem; margin: 0.4rem 0; border: none; padding: 0; }
 nav.toc ol { list-style: none; padding: 0; margin: 0.4rem 0; }
 nav.toc li { margin: 0.35rem 0; }
@@ -23,7 +23,7 @@ nav.toc li a { display: block; }
 .counts { display: inline-flex; flex-wrap: wrap; gap: 0.25rem; font-size: 0.75rem; }
 .badge { border-radius: 0.6rem; padding: 0 0.45rem; white-space: nowrap; }
 .badge.holds { background: #dcf1dc; } .badge.does-not-hold { background: #f8d9d9; } .badge.inconclusive { background: #fbefc9; } .badge.not-run { background: #e9e9e9; }
-main { flex: 1; min-width: 0; max-width: 1120px; padding: 0 1.5rem 3rem; }
+main { flex: 1; min-width: 0; max-width: 1240px; padding: 0 1.5rem 3rem; }
 h2 { font-size: 1.2rem; margin-top: 2.2rem; border-top: 1px solid #ccc; padding-top: 1rem; }
 .kind { font-style: italic; color: #444; margin: 0.2rem 0; }
 .meta { color: #555; font-size: 0.85rem; overflow-wrap: anywhere; }
