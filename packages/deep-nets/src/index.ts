@@ -20,6 +20,7 @@ export { measureSharpness, type SharpnessResult } from "./training/sharpness.js"
 export { interpolate, type InterpolationPoint } from "./training/interpolation.js";
 export { modelConfigOf, trainRun, type StepInfo, type TrainOptions } from "./training/trainer.js";
 export {
+  RESULT_FILE,
   RUNS_DIR_ENV_VAR,
   readRunResult,
   readWeightsFile,
@@ -28,7 +29,21 @@ export {
   type MetricRecord,
   type RunResult,
 } from "./training/run-store.js";
-export { runJobs, jobDirectory, cachedCifar, WORKERS_ENV_VAR, type TrainJob } from "./experiments/jobs.js";
+export {
+  runJobs,
+  jobDirectory,
+  cachedCifar,
+  completedRun,
+  jobHash,
+  setJobExecutor,
+  startTrainerProcess,
+  storeRunResult,
+  trainInProcess,
+  WORKERS_ENV_VAR,
+  type JobExecutor,
+  type TrainJob,
+  type WorkerRequest,
+} from "./experiments/jobs.js";
 export { summarize, type Summary } from "./experiments/common.js";
 export { rejudgeDeepNetClaims, type CommittedFigure } from "./experiments/rejudge.js";
 export { FIGURES, reproduce } from "./reproduce.js";

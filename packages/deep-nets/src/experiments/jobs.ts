@@ -3,13 +3,14 @@ import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createProgress, type Profile } from "@sam-repro/runner";
+import { mkdirSync } from "node:fs";
+import { createProgress, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
 import { activeBackend } from "@sam-repro/runtime";
 import type { CifarData } from "../data/cifar-files.js";
 import { loadCifar } from "../data/cifar-files.js";
 import type { DatasetName } from "../data/cifar-format.js";
 import { configHash, type TrainConfig } from "../training/config.js";
-import { readRunResult, runsDirectory, type RunResult } from "../training/run-store.js";
+import { CONFIG_FILE, readRunResult, runsDirectory, writeMetricsFile, writeRunResult, type RunResult } from "../training/run-store.js";
 import { trainRun, type StepInfo } from "../training/trainer.js";
 
 /** One training run of a figure. Jobs with equal configs share one run directory (and one result). */
@@ -21,9 +22,14 @@ export interface TrainJob {
 /** Environment variable: worker processes for a figure's runs (default: min(2, CPU cores)). */
 export const WORKERS_ENV_VAR = "SAM_REPRO_WORKERS";
 
+/** The identity of a job's run: the hash of its config and the active backend. */
+export function jobHash(job: TrainJob): string {
+  return configHash(job.config, tf.getBackend());
+}
+
 /** The directory of a job: runs/deep-nets/<profile>/<name>-<hash of config and active backend>. */
 export function jobDirectory(job: TrainJob, profile: Profile): string {
-  return path.join(runsDirectory(), "deep-nets", profile, `${job.name}-${configHash(job.config, tf.getBackend())}`);
+  return path.join(runsDirectory(), "deep-nets", profile, `${job.name}-${jobHash(job)}`);
 }
 
 /** Steps a job takes (for the combined progress bar). */
@@ -64,10 +70,55 @@ function canFork(): boolean {
   return self.endsWith(".js") || process.execArgv.some((arg) => arg.includes("tsx"));
 }
 
+/** The result of a job whose run is complete (result.json for this config and backend), or null. */
+export function completedRun(job: TrainJob, profile: Profile): RunResult | null {
+  const finished = readRunResult(jobDirectory(job, profile));
+  return finished && finished.hash === jobHash(job) ? finished : null;
+}
+
 /**
- * Runs training jobs, in worker processes when there are several cores (each process runs one wasm
- * backend on one core; TFJS-BACKENDS.md) or in this process otherwise. Results are the same either way:
- * every run is seeded and deterministic. Shows one progress bar over all jobs' steps.
+ * Trains the runs of `pending` (none complete yet) and calls `onDone` with each result, `onStep` with
+ * progress. Rejects when a run could not be trained, after the other runs have finished.
+ */
+export type JobExecutor = (
+  pending: TrainJob[],
+  profile: Profile,
+  onStep: (job: TrainJob, info: StepInfo) => void,
+  onDone: (job: TrainJob, result: RunResult) => void,
+) => Promise<void>;
+
+let executor: JobExecutor | null = null;
+
+/**
+ * Routes the training of every later `runJobs` call to `next` (a job queue, @sam-repro/sweep) instead
+ * of the local pool; null restores the local pool. Returns the previous executor.
+ */
+export function setJobExecutor(next: JobExecutor | null): JobExecutor | null {
+  const previous = executor;
+  executor = next;
+  return previous;
+}
+
+/**
+ * Stores a run trained elsewhere (a sweep worker) in this machine's run store, as `trainRun` would have
+ * left it: the final weights file, config.json, metrics.jsonl, then result.json (the commit point).
+ * The result carries this machine's run identity (config and hash); `backend` keeps who trained it.
+ */
+export function storeRunResult(job: TrainJob, profile: Profile, result: RunResult, weights: Uint8Array | null): RunResult {
+  const directory = jobDirectory(job, profile);
+  mkdirSync(directory, { recursive: true });
+  const stored: RunResult = { ...result, config: job.config, hash: jobHash(job) };
+  if (weights && stored.weightsFile) writeFileAtomic(path.join(directory, stored.weightsFile), weights);
+  writeJsonAtomic(path.join(directory, CONFIG_FILE), job.config);
+  writeMetricsFile(directory, stored.metrics);
+  writeRunResult(directory, stored);
+  return stored;
+}
+
+/**
+ * Runs training jobs that are not complete yet: by the executor set with setJobExecutor, else by the
+ * local pool (worker processes when there are several cores, this process otherwise). Results are the
+ * same either way: every run is seeded and deterministic. Shows one progress bar over all jobs' steps.
  */
 export async function runJobs(jobs: TrainJob[], profile: Profile, label: string): Promise<Map<string, RunResult>> {
   const results = new Map<string, RunResult>();
@@ -87,8 +138,8 @@ export async function runJobs(jobs: TrainJob[], profile: Profile, label: string)
   // Finished runs are read here, so that only the others start workers (which load the data).
   const pending: TrainJob[] = [];
   for (const job of jobs) {
-    const finished = readRunResult(jobDirectory(job, profile));
-    if (finished && finished.hash === configHash(job.config, tf.getBackend())) results.set(job.name, finished);
+    const finished = completedRun(job, profile);
+    if (finished) results.set(job.name, finished);
     else pending.push(job);
   }
   for (const job of jobs) if (results.has(job.name)) done.set(job.name, jobSteps(job));
@@ -96,82 +147,117 @@ export async function runJobs(jobs: TrainJob[], profile: Profile, label: string)
     progress.stop();
     return results;
   }
-  const workers = Math.min(workerCount(), pending.length);
   try {
-    if (workers <= 1 || !canFork()) {
-      for (const job of pending) {
-        const result = await trainRun(job.config, {
-          directory: jobDirectory(job, profile),
-          data: cachedCifar(job.config.dataset),
-          progress: false,
-          onStep: (info) => report(job.name, info, job),
-        });
-        results.set(job.name, result);
-        report(job.name, null, job);
-      }
-      return results;
-    }
-    const queue = [...pending];
-    const workerFile = fileURLToPath(new URL(`./worker.${fileURLToPath(import.meta.url).endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
-    const children = new Set<ChildProcess>();
-    // A killed parent takes its workers with it (they are busy training and would notice only later).
-    const stopChildren = (signal: NodeJS.Signals) => {
-      for (const child of children) child.kill();
-      process.exit(signal === "SIGINT" ? 130 : 143);
+    const onStep = (job: TrainJob, info: StepInfo) => report(job.name, info, job);
+    const onDone = (job: TrainJob, result: RunResult) => {
+      results.set(job.name, result);
+      report(job.name, null, job);
     };
-    process.once("SIGINT", stopChildren);
-    process.once("SIGTERM", stopChildren);
-    const runWorker = async (): Promise<void> => {
-      const child: ChildProcess = fork(workerFile, [], {
-        execArgv: process.execArgv,
-        env: { ...process.env, SAM_REPRO_QUIET: "1" },
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      children.add(child);
-      try {
-        for (let job = queue.shift(); job; job = queue.shift()) {
-          const current = job;
-          const result = await new Promise<RunResult>((resolve, reject) => {
-            const onMessage = (message: WorkerMessage) => {
-              if (message.type === "step") report(current.name, message.info, current);
-              else if (message.type === "done") {
-                cleanup();
-                resolve(message.result);
-              } else if (message.type === "error") {
-                cleanup();
-                reject(new Error(`${current.name}: ${message.message}`));
-              }
-            };
-            const onExit = (code: number | null) => {
-              cleanup();
-              reject(new Error(`${current.name}: worker exited with code ${code}`));
-            };
-            const cleanup = () => {
-              child.off("message", onMessage);
-              child.off("exit", onExit);
-            };
-            child.on("message", onMessage);
-            child.on("exit", onExit);
-            child.send({ type: "train", name: current.name, config: current.config, directory: jobDirectory(current, profile) });
-          });
-          results.set(current.name, result);
-          report(current.name, null, current);
-        }
-      } finally {
-        child.kill();
-        children.delete(child);
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: workers }, () => runWorker()));
-    } finally {
-      process.off("SIGINT", stopChildren);
-      process.off("SIGTERM", stopChildren);
-    }
+    await (executor ?? runLocalPool)(pending, profile, onStep, onDone);
     return results;
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The local pool: worker processes when there are several cores (each runs one wasm backend on one core;
+ * TFJS-BACKENDS.md), or this process otherwise. Every run is seeded and deterministic, so either gives the
+ * same results.
+ */
+async function runLocalPool(
+  pending: TrainJob[],
+  profile: Profile,
+  onStep: (job: TrainJob, info: StepInfo) => void,
+  onDone: (job: TrainJob, result: RunResult) => void,
+): Promise<void> {
+  const workers = Math.min(workerCount(), pending.length);
+  if (workers <= 1 || !canFork()) {
+    for (const job of pending) {
+      const result = await trainRun(job.config, {
+        directory: jobDirectory(job, profile),
+        data: cachedCifar(job.config.dataset),
+        progress: false,
+        onStep: (info) => onStep(job, info),
+      });
+      onDone(job, result);
+    }
+    return;
+  }
+  const queue = [...pending];
+  const children = new Set<ChildProcess>();
+  // A killed parent takes its workers with it (they are busy training and would notice only later).
+  const stopChildren = (signal: NodeJS.Signals) => {
+    for (const child of children) child.kill();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", stopChildren);
+  process.once("SIGTERM", stopChildren);
+  const runWorker = async (): Promise<void> => {
+    const child = startTrainerProcess();
+    children.add(child);
+    try {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const current = job;
+        const request: WorkerRequest = { type: "train", name: current.name, config: current.config, directory: jobDirectory(current, profile) };
+        onDone(current, await trainInProcess(child, request, (info) => onStep(current, info)));
+      }
+    } finally {
+      child.kill();
+      children.delete(child);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: workers }, () => runWorker()));
+  } finally {
+    process.off("SIGINT", stopChildren);
+    process.off("SIGTERM", stopChildren);
+  }
+}
+
+/**
+ * Starts a trainer process (worker.ts): it trains the runs sent to it with `trainInProcess`, one at a
+ * time, and exits when its parent goes. `env` is added to this process's environment (backend, data
+ * directory). Needs compiled JavaScript or the CLI's tsx loader (see canFork).
+ */
+export function startTrainerProcess(env: Record<string, string> = {}): ChildProcess {
+  const workerFile = fileURLToPath(new URL(`./worker.${fileURLToPath(import.meta.url).endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+  return fork(workerFile, [], {
+    execArgv: process.execArgv,
+    env: { ...process.env, SAM_REPRO_QUIET: "1", ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+/** Trains one run in a trainer process; rejects with the run's error, or when the process exits first. */
+export function trainInProcess(child: ChildProcess, request: WorkerRequest, onStep: (info: StepInfo) => void): Promise<RunResult> {
+  return new Promise<RunResult>((resolve, reject) => {
+    const onMessage = (message: WorkerMessage) => {
+      if (message.type === "step") onStep(message.info);
+      else if (message.type === "done") {
+        cleanup();
+        resolve(message.result);
+      } else if (message.type === "error") {
+        cleanup();
+        reject(new Error(`${request.name}: ${message.message}`));
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      cleanup();
+      reject(new Error(`${request.name}: trainer process exited (${signal ?? `code ${code}`})`));
+    };
+    const cleanup = () => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      reject(new Error(`${request.name}: trainer process has exited`));
+      return;
+    }
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+    child.send(request);
+  });
 }
 
 export type WorkerMessage =
