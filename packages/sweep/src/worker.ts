@@ -1,0 +1,137 @@
+/**
+ * `sam-repro worker`: takes training runs from the queue, trains each in a trainer process of
+ * @sam-repro/deep-nets (the same one the local pool uses), reports progress and returns the result and
+ * final weights through the queue. Any number of workers on any machines; one may join or leave at
+ * any time. The worker's own event loop stays free while its trainer processes compute, so BullMQ can
+ * keep renewing the job locks; a worker that dies (kill -9) stops renewing, its run is detected as
+ * stalled and handed to another worker.
+ */
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { startTrainerProcess, trainInProcess, RESULT_FILE, type StepInfo } from "@sam-repro/deep-nets";
+import { writeFileAtomic } from "@sam-repro/runner";
+import { createConnection, describeTarget, QUEUE_NAME } from "./connection.js";
+import { parseTrainRequest, type TrainReply } from "./messages.js";
+import type { RedisTarget } from "./resp-client.js";
+
+/** Lock timing of workers, in milliseconds (BullMQ's defaults are 30 s; tests shorten them). */
+export const LOCK_MS_ENV_VAR = "SAM_REPRO_QUEUE_LOCK_MS";
+
+/** Progress a worker publishes on its active job (job.progress). */
+export interface RunProgress {
+  worker: string;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  loss: number | null;
+  error: number | null;
+}
+
+export interface WorkerOptions {
+  target: RedisTarget;
+  /** Runs trained at once (one trainer process each). */
+  concurrency: number;
+  /** Runs directory of this machine: checkpoints go there (shared storage lets another worker resume a run). */
+  runsDirectory: string;
+  /** Extra environment of the trainer processes (backend, data directory). */
+  trainerEnv?: Record<string, string>;
+  /** Lock duration; stalled runs are looked for at this interval too. Default $SAM_REPRO_QUEUE_LOCK_MS or 30 s. */
+  lockMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A running worker; `close` stops taking runs, stops its trainers and disconnects. */
+export interface RunningWorker {
+  id: string;
+  close(): Promise<void>;
+}
+
+/** Starts a worker on the queue at `options.target`. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const id = `${os.hostname()}:${process.pid}`;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const lockMs = options.lockMs ?? (Number(process.env[LOCK_MS_ENV_VAR]) || 30_000);
+  const idle: ChildProcess[] = [];
+  const all = new Set<ChildProcess>();
+  const takeTrainer = (): ChildProcess => {
+    for (let child = idle.pop(); child; child = idle.pop()) if (child.exitCode === null && child.signalCode === null) return child;
+    const child = startTrainerProcess(options.trainerEnv ?? {});
+    all.add(child);
+    child.once("exit", () => all.delete(child));
+    return child;
+  };
+
+  const processRun = async (job: Job): Promise<TrainReply> => {
+    let request;
+    try {
+      request = parseTrainRequest(job.data);
+    } catch (error) {
+      // Retrying cannot fix a malformed message: fail the job now, with the reason, and keep working.
+      throw new UnrecoverableError(`job ${job.id}: ${(error as Error).message}`);
+    }
+    const progress = (info: Partial<StepInfo>) =>
+      job
+        .updateProgress({
+          worker: id,
+          step: info.step ?? 0,
+          totalSteps: info.totalSteps ?? 0,
+          epoch: info.epoch ?? 0,
+          epochs: info.epochs ?? request.config.epochs,
+          loss: info.loss ?? null,
+          error: info.error ?? null,
+        } satisfies RunProgress)
+        .catch(() => {}); // Redis away for a moment: the next report will do.
+    await progress({});
+    let config = request.config;
+    if (request.initSource) {
+      // The run to fine-tune from, unless this runs directory already has it (shared storage).
+      const source = path.join(options.runsDirectory, request.initSource.directory);
+      if (!existsSync(path.join(source, RESULT_FILE))) {
+        writeFileAtomic(path.join(source, request.initSource.weightsFile), Buffer.from(request.initSource.weightsBase64, "base64"));
+        writeFileAtomic(path.join(source, RESULT_FILE), request.initSource.resultJson);
+      }
+      config = { ...config, initFrom: source };
+    }
+    const directory = path.join(options.runsDirectory, request.directory);
+    const trainer = takeTrainer();
+    let lastReport = 0;
+    const result = await trainInProcess(trainer, { type: "train", name: request.name, config, directory }, (info) => {
+      const now = Date.now();
+      if (now - lastReport > 1000 || info.step === info.totalSteps) {
+        lastReport = now;
+        void progress(info);
+      }
+    });
+    idle.push(trainer);
+    const weightsPath = result.weightsFile ? path.join(directory, result.weightsFile) : "";
+    const weightsBase64 = weightsPath && existsSync(weightsPath) ? readFileSync(weightsPath).toString("base64") : "";
+    return { result, weightsBase64 };
+  };
+
+  const worker = new Worker(QUEUE_NAME, processRun, {
+    connection: createConnection(options.target),
+    concurrency: options.concurrency,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // A run whose worker died is retried once more; bounded attempts for thrown errors are set per job.
+    maxStalledCount: 2,
+    name: `sam-repro-worker-${id}`,
+  });
+  worker.on("active", (job) => log(`worker ${id}: training ${job.id} (attempt ${job.attemptsMade + 1})`));
+  worker.on("completed", (job) => log(`worker ${id}: done ${job.id}`));
+  worker.on("failed", (job, error) => log(`worker ${id}: ${job?.id ?? "a job"} failed: ${error.message.split("\n")[0]}`));
+  worker.on("error", (error) => log(`worker ${id}: queue error: ${error.message}`));
+  await worker.waitUntilReady();
+  log(`worker ${id}: taking runs from ${describeTarget(options.target)} (queue ${QUEUE_NAME}, concurrency ${options.concurrency}, runs in ${options.runsDirectory})`);
+  return {
+    id,
+    async close() {
+      for (const child of all) child.kill();
+      await worker.close(true);
+    },
+  };
+}
