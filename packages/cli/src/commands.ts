@@ -26,6 +26,7 @@ export const commandModules: CommandModuleEntry[] = [
   { commands: ["diag-net"], load: () => import("@sam-repro/implicit-bias") },
   { commands: ["convergence"], load: () => import("@sam-repro/convergence") },
   { commands: ["train", "sharpness", "data"], load: () => import("@sam-repro/deep-nets") },
+  { commands: ["sweep", "worker"], load: () => import("@sam-repro/sweep") },
 ];
 
 /** `sam-repro reproduce <name>`: the experiment packages by short name. */
