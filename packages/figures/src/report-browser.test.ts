@@ -2,7 +2,7 @@
 // contents links and the verdict filter work, a tooltip shows formatted values on hover, the export actions are
 // there, the page fits 1280 px and 400 px without horizontal scrolling, and nothing logs an error or leaves
 // file://. CI installs Chromium (apt package `chromium`).
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -96,6 +96,14 @@ describe("index.html in a browser", () => {
     expect(text).toMatch(/Perturbation radius used for training\s*0\.1(?!\d)/);
     expect(text).toMatch(/Test error \(%\)\s*4\.9(?!\d)/);
     expect(text).not.toMatch(/\d\.\d{4,}/);
+
+    // The export menu works offline: "Save as SVG" downloads the chart.
+    await page.locator("#chart-browser-a summary").click();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#chart-browser-a .vega-actions a", { hasText: "Save as SVG" }).click()]);
+    expect(download.suggestedFilename()).toBe("browser-a.svg");
+    const svg = readFileSync((await download.path())!, "utf8");
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain(X_TITLE);
     await page.close();
     expect(problems).toEqual([]);
     expect(outsideRequests).toEqual([]);
