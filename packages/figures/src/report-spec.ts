@@ -85,20 +85,25 @@ function rowsOf(node: Spec): Spec[] | null {
   return isRecord(node.data) && Array.isArray(node.data.values) ? (node.data.values.filter(isRecord) as Spec[]) : null;
 }
 
+// The page's heading carries the paper's figure number; a chart title repeating it ("Fig. 10: ...") would guess.
 function readableTitle(title: unknown): unknown {
-  if (typeof title === "string") return withoutInternalReferences(title);
+  if (typeof title === "string") return withoutFigureNumber(withoutInternalReferences(title));
   if (Array.isArray(title)) return title.map((line) => (typeof line === "string" ? withoutInternalReferences(line) : line));
   if (!isRecord(title)) return title;
   const readable: Spec = { ...title };
-  // The page's heading carries the paper's figure number; a chart title repeating it ("Fig. 10: ...") would guess.
-  if (typeof title.text === "string") {
-    const numbered = /^\s*Fig(?:ure)?\.?\s*\d+\s*:\s*/i;
-    const text = withoutInternalReferences(title.text);
-    readable.text = numbered.test(text) ? capitalize(text.replace(numbered, "")) : text;
-  }
-  else if (title.text !== undefined) readable.text = readableTitle(title.text);
-  if (title.subtitle !== undefined) readable.subtitle = readableTitle(title.subtitle);
+  if (title.text !== undefined) readable.text = readableTitle(title.text);
+  if (title.subtitle !== undefined) readable.subtitle = readableSubtitle(title.subtitle);
   return readable;
+}
+
+function readableSubtitle(subtitle: unknown): unknown {
+  if (typeof subtitle === "string") return withoutInternalReferences(subtitle);
+  return Array.isArray(subtitle) ? subtitle.map(readableSubtitle) : subtitle;
+}
+
+function withoutFigureNumber(text: string): string {
+  const numbered = /^\s*Fig(?:ure)?\.?\s*\d+\s*:\s*/i;
+  return numbered.test(text) ? capitalize(text.replace(numbered, "")) : text;
 }
 
 function capitalize(text: string): string {
