@@ -32,9 +32,12 @@ constexpr int64_t kPanelBytes = 128 * 1024;
 // Independent partial sums of the filter gradient (enough to balance two to four threads).
 constexpr int kFilterGroups = 4;
 
-/** Grow-only scratch memory reused across calls (kernels run one at a time, from one JavaScript thread). */
+/**
+ * Grow-only scratch memory reused across calls, one set per thread: kernels run one at a time from the
+ * JavaScript thread, or (grouped convolutions) one group per pool thread, each inside a SerialRegion.
+ */
 float* scratch(int slot, size_t floats) {
-  static std::vector<float> buffers[4];
+  thread_local std::vector<float> buffers[4];
   if (buffers[slot].size() < floats) buffers[slot].resize(floats);
   return buffers[slot].data();
 }

@@ -144,7 +144,12 @@ Pool& pool() {
   return instance;
 }
 
+thread_local int serial_depth = 0;
+
 }  // namespace
+
+SerialRegion::SerialRegion() { serial_depth++; }
+SerialRegion::~SerialRegion() { serial_depth--; }
 
 void set_thread_count(int threads) { pool().resize(threads); }
 int thread_count() { return pool().size(); }
@@ -153,7 +158,7 @@ void parallel_for(int64_t total, int64_t grain, const std::function<void(int64_t
   if (total <= 0) return;
   const int threads = pool().size();
   grain = std::max<int64_t>(1, grain);
-  if (threads == 1 || total <= grain) {
+  if (threads == 1 || serial_depth > 0 || total <= grain) {
     body(0, total, 0);
     return;
   }

@@ -17,4 +17,17 @@ int thread_count();
  */
 void parallel_for(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t, int)>& body);
 
+/**
+ * While one is alive on a thread, parallel_for called from that thread runs its body inline. A kernel that
+ * spreads an outer loop over the threads (e.g. one group of a grouped convolution per thread) opens one in
+ * each body, so that the dense kernels it calls stay serial instead of nesting parallel_for.
+ */
+class SerialRegion {
+ public:
+  SerialRegion();
+  ~SerialRegion();
+  SerialRegion(const SerialRegion&) = delete;
+  SerialRegion& operator=(const SerialRegion&) = delete;
+};
+
 }  // namespace samnative
