@@ -77,7 +77,7 @@ describe.each([["committed reports/", entries.length]])("%s", (_name, count) => 
     }
   });
 
-  run("the paper's values are drawn where the config has numbers for them (Figs. 1, 6, 9)", () => {
+  run("the paper's values are drawn where the config has numbers for them (Figs. 1, 6, 9, 12)", () => {
     const paperRows = (id: string) => {
       const spec = views.find((view) => view.id === id)?.spec;
       const rows: Spec[] = [];
@@ -105,6 +105,11 @@ describe.each([["committed reports/", entries.length]])("%s", (_name, count) => 
       expect(JSON.stringify(views.find((view) => view.id === "fig1-perturbations")!.spec)).toContain('"y":"independent"');
     }
     if (entries.some((entry) => entry.meta.id === "fig9-finetuning")) expect(paperRows("fig9-finetuning").length).toBe(3);
+    if (entries.some((entry) => entry.meta.id === "fig12-label-noise")) {
+      // "ends at ~49%" (ERM) and "ends at ~43%" (SAM) in the config's CIFAR-10 reference.
+      const fig12 = Object.fromEntries(paperRows("fig12-label-noise").map((row) => [row.curve, row.error]));
+      expect(fig12).toMatchObject({ "Test error, ERM": 49, "Test error, SAM": 43 });
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The paper's values as reference marks on the page's charts, taken from the `reference` block of the
  * figure's config (values read off the paper's figures) for the figures whose reference is numeric:
- * Fig. 1 (test error per radius), Fig. 6 (final losses at 10^6 iterations) and Fig. 9 (test error at the end).
+ * Fig. 1 (test error per radius), Fig. 6 (final losses at 10^6 iterations), Fig. 9 (test error at the end) and
+ * Fig. 12 (CIFAR-10's errors at the end of training, where the config states them).
  * A spec that already carries paper rows (a builder's `referenceRows`) is left as it is. When the paper's
  * values lie far outside our range (a scaled-down profile: 66% error here vs 5% in the paper), they get
  * their own axis on the right instead of flattening our curves. Pure.
@@ -12,7 +13,16 @@ type Spec = Record<string, unknown>;
 type Row = Record<string, unknown>;
 
 /** Where a figure's paper values go: per unit of the spec (matched by its title or the whole spec), rows in its fields. */
-type ReferenceMapper = (reference: Record<string, unknown>, unit: { title: string; rows: Row[]; x: string; y: string; color: string | null }) => Row[];
+type ReferenceMapper = (
+  reference: Record<string, unknown>,
+  unit: { title: string; rows: Row[]; x: string; y: string; color: string | null; facet: string | null },
+) => Row[];
+
+/** The number in the first match of `pattern` (a "~49%"-style reading), or null. */
+function reading(text: unknown, pattern: RegExp): number | null {
+  const match = typeof text === "string" ? pattern.exec(text) : null;
+  return match ? Number(match[1]) : null;
+}
 
 const MAPPERS: Record<string, ReferenceMapper> = {
   "fig6-diag-net": (reference, unit) => {
@@ -20,8 +30,8 @@ const MAPPERS: Record<string, ReferenceMapper> = {
     const train = numericRecord(reference.trainLossAt1e6);
     // The paper's x axis ends at 10^6 iterations; its final values sit there.
     return [
-      ...Object.entries(test).map(([method, value]) => ({ panel: "Test loss", [unit.color ?? "method"]: method, [unit.x]: 1e6, [unit.y]: value })),
-      ...Object.entries(train).map(([method, value]) => ({ panel: "Train loss", [unit.color ?? "method"]: method, [unit.x]: 1e6, [unit.y]: value })),
+      ...Object.entries(test).map(([method, value]) => ({ [unit.facet ?? "panel"]: "Test loss", [unit.color ?? "method"]: method, [unit.x]: 1e6, [unit.y]: value })),
+      ...Object.entries(train).map(([method, value]) => ({ [unit.facet ?? "panel"]: "Train loss", [unit.color ?? "method"]: method, [unit.x]: 1e6, [unit.y]: value })),
     ];
   },
   "fig1-perturbations": (reference, unit) => {
@@ -45,6 +55,24 @@ const MAPPERS: Record<string, ReferenceMapper> = {
       for (const radius of [Math.min(...radii), Math.max(...radii)]) rows.push({ [unit.color]: erm, [unit.x]: radius, [unit.y]: ermValue });
     }
     return rows.map((row) => ({ ...row, panel: unit.title }));
+  },
+  "fig12-label-noise": (reference, unit) => {
+    // CIFAR-10's values at the end of the paper's 1000 epochs, where the config states them ("ends at ~49%",
+    // "~9% at 1000"), drawn at our last epoch on the CIFAR-10 panel.
+    const cifar10 = isRecord(reference.cifar10) ? reference.cifar10 : {};
+    const panel = unit.facet ? unit.rows.map((row) => String(row[unit.facet!])).find((name) => /CIFAR-10(?!0)/.test(name)) : undefined;
+    if (!unit.color || (unit.facet && !panel)) return [];
+    const lastEpoch = Math.max(...unit.rows.map((row) => Number(row[unit.x])).filter(Number.isFinite));
+    const ends = /ends at ~?(\d+(?:\.\d+)?)%/;
+    const atEnd: Record<string, number | null> = {
+      "Test error, ERM": reading(cifar10["ERM test error"], ends),
+      "Test error, SAM": reading(cifar10["SAM test error"], ends),
+      "Train error on noisy samples, SAM": reading(cifar10["SAM train error on noisy samples"], /~?(\d+(?:\.\d+)?)% at 1000\b/),
+    };
+    const ours = new Set(unit.rows.map((row) => String(row[unit.color!])));
+    return Object.entries(atEnd)
+      .filter((entry): entry is [string, number] => entry[1] !== null && ours.has(entry[0]))
+      .map(([curve, value]) => ({ [unit.color!]: curve, [unit.x]: lastEpoch, [unit.y]: value, ...(unit.facet ? { [unit.facet]: panel } : {}) }));
   },
   "fig9-finetuning": (reference, unit) => {
     const cifar10 = isRecord(reference.cifar10) ? reference.cifar10 : {};
@@ -78,7 +106,8 @@ export function addReferenceMarks(id: string, spec: Spec, reference: Record<stri
     const line = layers?.find((layer) => ["line", "point"].includes(markTypeOf(layer)));
     const encoding = line && isRecord(line.encoding) ? line.encoding : null;
     if (!data || !layers || !encoding || !isRecord(encoding.x) || !isRecord(encoding.y)) continue;
-    const fields = { x: String(encoding.x.field), y: String(encoding.y.field), color: isRecord(encoding.color) ? String(encoding.color.field) : null };
+    const facet = isRecord(holder.facet) && typeof holder.facet.field === "string" ? holder.facet.field : null;
+    const fields = { x: String(encoding.x.field), y: String(encoding.y.field), color: isRecord(encoding.color) ? String(encoding.color.field) : null, facet };
     const ours = data.filter((row) => row[SOURCE_FIELD] !== PAPER);
     const rows: Row[] = mapper(reference, { title, rows: ours, ...fields }).map((row) => ({ ...row, [SOURCE_FIELD]: PAPER }));
     if (rows.length === 0) continue;
