@@ -5,7 +5,7 @@
  * values as reference marks (see report-references.ts). Pure: a spec in, a new spec out; idempotent.
  */
 import { tooltipEncoding, zoomParams } from "./style.js";
-import { withoutInternalReferences } from "./report-text.js";
+import { divergedInText, withoutInternalReferences } from "./report-text.js";
 
 type Spec = Record<string, unknown>;
 
@@ -87,8 +87,8 @@ function rowsOf(node: Spec): Spec[] | null {
 
 // The page's heading carries the paper's figure number; a chart title repeating it ("Fig. 10: ...") would guess.
 function readableTitle(title: unknown): unknown {
-  if (typeof title === "string") return withoutFigureNumber(withoutInternalReferences(title));
-  if (Array.isArray(title)) return title.map((line) => (typeof line === "string" ? withoutInternalReferences(line) : line));
+  if (typeof title === "string") return withoutFigureNumber(readableText(title));
+  if (Array.isArray(title)) return title.map((line) => (typeof line === "string" ? readableText(line) : line));
   if (!isRecord(title)) return title;
   const readable: Spec = { ...title };
   if (title.text !== undefined) readable.text = readableTitle(title.text);
@@ -97,8 +97,12 @@ function readableTitle(title: unknown): unknown {
 }
 
 function readableSubtitle(subtitle: unknown): unknown {
-  if (typeof subtitle === "string") return withoutInternalReferences(subtitle);
+  if (typeof subtitle === "string") return readableText(subtitle);
   return Array.isArray(subtitle) ? subtitle.map(readableSubtitle) : subtitle;
+}
+
+function readableText(text: string): string {
+  return divergedInText(withoutInternalReferences(text));
 }
 
 function withoutFigureNumber(text: string): string {
