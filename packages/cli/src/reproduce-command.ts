@@ -1,18 +1,32 @@
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { InputError, parseProfile, readJsonIfExists, reportsDir, writeJsonAtomic, type Profile } from "@sam-repro/runner";
+import {
+  InputError,
+  REPORTS_DIR_ENV_VAR,
+  checkOutputLocation,
+  listExperiments,
+  parseProfile,
+  profileReportsDir,
+  readJsonIfExists,
+  reportsDir,
+  writeJsonAtomic,
+  type Profile,
+} from "@sam-repro/runner";
 import { describeBackend, initBackend } from "@sam-repro/runtime";
 import { reproduceModules } from "./commands.js";
 
-/** `sam-repro reproduce <package>`: runs one experiment package's figures at a profile. */
+/** `sam-repro reproduce <package>`: runs one experiment package's figures at a profile, then prints a claims summary. */
 export function registerReproduceCommand(program: Command): void {
   program
     .command("reproduce")
-    .description("regenerate one package's figures and claims under reports/")
+    .description("regenerate one package's figures and claims (reports/ for the cpu profile, reports/<profile>/ otherwise)")
     .argument("<package>", `experiment package: ${Object.keys(reproduceModules).join(", ") || "(none yet)"}`)
     .option("--profile <name>", "smoke | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
     .option("--only <ids>", "comma-separated figure ids to run (default: all of the package)")
-    .action(async (packageName: string, options: { profile?: string; only?: string }) => {
+    .option("--out <dir>", `where the figures go (env ${REPORTS_DIR_ENV_VAR}; default reports/ at the cpu profile, reports/<profile>/ otherwise)`)
+    .option("--json", "print the claims summary as one JSON object on stdout")
+    .action(async (packageName: string, options: { profile?: string; only?: string; out?: string; json?: boolean }) => {
       const load = reproduceModules[packageName];
       if (!load) {
         throw new InputError(
@@ -21,10 +35,18 @@ export function registerReproduceCommand(program: Command): void {
       }
       const profile = parseProfile(options.profile);
       const only = options.only?.split(",").map((id) => id.trim()).filter(Boolean);
+      const out = profileReportsDir(profile, options.out);
+      checkOutputLocation(out, options.out != null ? "--out" : "reports directory");
+      // Every figure writer (and every worker process) takes its directory from the environment.
+      process.env[REPORTS_DIR_ENV_VAR] = out;
       process.stderr.write(`${describeBackend(await initBackend())}\n`);
       const started = performance.now();
       await (await load()).reproduce({ profile, ...(only ? { only } : {}) });
-      recordReproduceTiming(packageName, (performance.now() - started) / 1000, profile, only);
+      const seconds = (performance.now() - started) / 1000;
+      recordReproduceTiming(packageName, seconds, profile, only, out);
+      const summary = summarizeClaims(packageName, profile, out, only ?? listExperiments(packageName), seconds);
+      if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stderr.write(formatClaimsSummary(summary));
     });
 }
 
@@ -48,4 +70,48 @@ export function recordReproduceTiming(
   const timings = readJsonIfExists<Record<string, ReproduceTiming>>(file) ?? {};
   timings[packageName] = { seconds, profile, date: new Date().toISOString(), ...(only ? { only } : {}) };
   writeJsonAtomic(file, timings);
+}
+
+/** What `reproduce` prints at the end: each figure's claims with their verdicts, and the counts per verdict. */
+export interface ClaimsSummary {
+  package: string;
+  profile: Profile;
+  reportsDirectory: string;
+  seconds: number;
+  /** Verdict -> number of claims ("holds", "does not hold", "inconclusive", "not run"). */
+  counts: Record<string, number>;
+  figures: Array<{ id: string; claims: Array<{ id: string; verdict: string; ourValue: unknown; paperValue: unknown }> }>;
+  /** Figures whose claims.json is missing (the run did not write them). */
+  missing: string[];
+}
+
+/** Reads `<directory>/<id>/claims.json` of each figure and counts the verdicts. */
+export function summarizeClaims(packageName: string, profile: Profile, directory: string, figureIds: string[], seconds: number): ClaimsSummary {
+  const counts: Record<string, number> = {};
+  const figures: ClaimsSummary["figures"] = [];
+  const missing: string[] = [];
+  for (const id of figureIds) {
+    const file = path.join(directory, id, "claims.json");
+    if (!existsSync(file)) {
+      missing.push(id);
+      continue;
+    }
+    const claims = JSON.parse(readFileSync(file, "utf8")) as Array<{ id: string; verdict: string; ourValue?: unknown; paperValue?: unknown }>;
+    for (const claim of claims) counts[claim.verdict] = (counts[claim.verdict] ?? 0) + 1;
+    figures.push({ id, claims: claims.map((c) => ({ id: c.id, verdict: c.verdict, ourValue: c.ourValue ?? null, paperValue: c.paperValue ?? null })) });
+  }
+  return { package: packageName, profile, reportsDirectory: directory, seconds, counts, figures, missing };
+}
+
+/** The summary as lines for the terminal: one line per figure, then the totals. */
+export function formatClaimsSummary(summary: ClaimsSummary): string {
+  const lines = [`claims of ${summary.package} at the ${summary.profile} profile (${summary.reportsDirectory}, ${summary.seconds.toFixed(0)} s):`];
+  for (const figure of summary.figures) {
+    const verdicts = figure.claims.map((claim) => `${claim.id}: ${claim.verdict}`).join("; ");
+    lines.push(`  ${figure.id}: ${verdicts || "no claims"}`);
+  }
+  for (const id of summary.missing) lines.push(`  ${id}: no claims.json written`);
+  const total = Object.entries(summary.counts).map(([verdict, count]) => `${count} ${verdict}`).join(", ");
+  lines.push(`total: ${total || "no claims"}`);
+  return `${lines.join("\n")}\n`;
 }

@@ -21,7 +21,7 @@ export {
   type ClaimSpec,
   type ExperimentConfig,
 } from "./config.js";
-export { REPORTS_DIR_ENV_VAR, experimentsDir, reportsDir, workspaceRoot } from "./paths.js";
+export { REPORTS_DIR_ENV_VAR, experimentsDir, profileReportsDir, reportsDir, workspaceRoot } from "./paths.js";
 export { DEFAULT_PROFILE, PROFILES, PROFILE_ENV_VAR, parseProfile, type Profile } from "./profiles.js";
 export { createProgress, type Progress } from "./progress.js";
 export { runFigures, type FigureRunner } from "./figures.js";

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_PROFILE } from "./profiles.js";
 
 /** Root of the sam-repro workspace (the directory whose package.json declares the workspaces). */
 export function workspaceRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -28,4 +29,17 @@ export function reportsDir(): string {
 /** The experiment configs, one JSON file per paper figure. */
 export function experimentsDir(): string {
   return path.join(workspaceRoot(), "experiments");
+}
+
+/**
+ * Where a reproduction at `profile` writes its figures: `out` (the `--out` flag), else $SAM_REPRO_REPORTS_DIR,
+ * else `reports/` for the default profile and `reports/<profile>/` for the others, so that a smoke or paper run
+ * never overwrites the committed results of the default profile.
+ */
+export function profileReportsDir(profile: string, out?: string): string {
+  if (out != null && out !== "") return path.resolve(out);
+  const fromEnvironment = process.env[REPORTS_DIR_ENV_VAR];
+  if (fromEnvironment != null && fromEnvironment !== "") return fromEnvironment;
+  const base = path.join(workspaceRoot(), "reports");
+  return profile === DEFAULT_PROFILE ? base : path.join(base, profile);
 }
