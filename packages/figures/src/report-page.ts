@@ -15,6 +15,7 @@ header.page h1 { font-size: 1.45rem; margin: 0 0 0.4rem; }
 nav.toc { position: sticky; top: 0; flex: none; width: 15.5rem; max-height: 100vh; overflow-y: auto; padding: 0.8rem 1rem 2rem; border-right: 1px solid #ddd; font-size: 0.84rem; }
 nav.toc h2 { font-size: 0.95rem; margin: 0.4rem 0; border: none; padding: 0; }
 nav.toc ol { list-style: none; padding: 0; margin: 0.4rem 0; }
+nav.toc summary { cursor: pointer; color: #444; }
 nav.toc li { margin: 0.35rem 0; }
 nav.toc li a { display: block; }
 .filter { display: flex; flex-wrap: wrap; gap: 0.3rem; margin: 0.3rem 0 0.6rem; }
@@ -79,6 +80,10 @@ export function pageScript(chartIds: readonly string[]): string {
       target.textContent = "This figure failed to render: " + error;
     });
   });
+
+  // On a narrow screen the contents start folded, so the report itself comes first.
+  var list = document.querySelector("nav.toc details.toc-list");
+  if (list && window.matchMedia && window.matchMedia("(max-width: 960px)").matches) list.open = false;
 
   var buttons = Array.prototype.slice.call(document.querySelectorAll("button[data-filter]"));
   var status = document.getElementById("filter-status");
