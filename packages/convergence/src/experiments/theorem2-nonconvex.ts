@@ -95,7 +95,7 @@ export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<stri
       judgement: judgeThreshold(declaredRule(config, "nonconvex-rate", ["threshold"]), worstSlope),
       details: `Least-squares slope of log(mean left side) against log T over T = ${fitText}; the bound falls like T^(-1/2).`,
     }),
-  ].map((claim) => ({ ...claim, derivation: "paper" as const }));
+  ];
 
   const spec = withSubtitleLines(
     lineChart({

@@ -82,7 +82,7 @@ export async function reproduceTheorem2Pl(profile: Profile): Promise<string> {
       judgement: judgeThreshold(declaredRule(config, "pl-rate-one-over-t", ["threshold"]), worstSlope),
       details: `Least-squares slope of log(E[L(w_T)] - L*) against log T over T = ${fitted.map(({ steps }) => steps).join(", ")}; the bound falls like 1/T. The largest of the exact and the measured slopes counts.`,
     }),
-  ].map((claim) => ({ ...claim, derivation: "paper" as const }));
+  ];
 
   const spec = withSubtitleLines(
     lineChart({

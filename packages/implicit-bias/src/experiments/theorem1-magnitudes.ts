@@ -157,7 +157,7 @@ function magnitudeClaims(config: ReturnType<typeof loadExperiment<typeof setting
       judgement: judgeThreshold(declaredRule(config, "delta-nonnegative", ["threshold"]), smallestRelative),
       details: `Every coordinate of Delta_n-SAM and Delta_1-SAM, every shape and seed. ${common}`,
     }),
-  ].map((claim) => ({ ...claim, derivation: "paper" as const }));
+  ];
 }
 
 /** Least-squares slope of log y against log x. */
