@@ -79,14 +79,21 @@ function hasIORedis(): boolean {
   }
 }
 
+/** A connection for one BullMQ object, and how to close it once that object is closed. */
+export interface QueueConnection {
+  connection: ConnectionOptions;
+  /** Closes what BullMQ leaves open: a client instance passed in is "shared", so Queue.close() keeps it. */
+  close(): Promise<void>;
+}
+
 /**
  * A new BullMQ connection to `target` (each Queue, Worker and QueueEvents needs its own): ioredis
  * options when ioredis is installed, else the RESP client of this package behind BullMQ's adapter.
  * Both reconnect by themselves (BullMQ's retry strategy) when Redis restarts.
  */
-export function createConnection(target: RedisTarget): ConnectionOptions {
+export function createConnection(target: RedisTarget): QueueConnection {
   if (hasIORedis()) {
-    return {
+    const connection = {
       host: target.host,
       port: target.port,
       db: target.db,
@@ -95,6 +102,16 @@ export function createConnection(target: RedisTarget): ConnectionOptions {
       ...(target.password !== undefined ? { password: target.password } : {}),
       ...(target.tls ? { tls: { servername: target.host } } : {}),
     };
+    return { connection, close: async () => {} };
   }
-  return createBunRedisClient(new RespClient(target)) as unknown as ConnectionOptions;
+  const client = createBunRedisClient(new RespClient(target));
+  // BullMQ listens for errors while the object that uses the client is open; after that, a dropped
+  // connection (Redis stopping) must not become an uncaught 'error' event.
+  client.on("error", () => {});
+  return {
+    connection: client as unknown as ConnectionOptions,
+    close: async () => {
+      await client.quit().catch(() => "");
+    },
+  };
 }

@@ -36,7 +36,8 @@ export interface QueueStats {
 
 /** Opens the queue and returns the executor, its statistics and a close function. */
 export function createQueueExecutor(options: QueueExecutorOptions): { executor: JobExecutor; stats: QueueStats; close: () => Promise<void> } {
-  const queue = new Queue(QUEUE_NAME, { connection: createConnection(options.target) });
+  const redis = createConnection(options.target);
+  const queue = new Queue(QUEUE_NAME, { connection: redis.connection });
   // Errors of the connection surface as rejected calls, which the poll loop retries.
   queue.on("error", () => {});
   const stats: QueueStats = { stored: 0, retried: [], failed: [] };
@@ -90,7 +91,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
             }
             await queued.remove().catch(() => {});
           } else if (state === "failed") {
-            const failure = { run: job.name, error: `${queued.failedReason} (after ${queued.attemptsMade} attempt(s))` };
+            const failure = { run: job.name, error: `${queued.failedReason.split("\n")[0]} (after ${queued.attemptsMade} attempt(s))` };
             failures.push(failure);
             stats.failed.push(failure);
             outstanding.delete(id);
@@ -127,7 +128,11 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
     if (queued.attemptsMade > 1 || (queued.stalledCounter ?? 0) > 0) stats.retried.push(job.name);
   };
 
-  return { executor, stats, close: () => queue.close() };
+  const close = async () => {
+    await queue.close();
+    await redis.close();
+  };
+  return { executor, stats, close };
 }
 
 /** The queue message of a job: its run directory (relative to the runs directory), identity and config. */

@@ -92,7 +92,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
 
 /** `sweep --status`: the queue's counts, what each worker trains, and the failed runs. */
 export async function queueStatus(target: RedisTarget): Promise<string> {
-  const queue = new Queue(QUEUE_NAME, { connection: createConnection(target) });
+  const redis = createConnection(target);
+  const queue = new Queue(QUEUE_NAME, { connection: redis.connection });
   try {
     const counts = await queue.getJobCounts("waiting", "active", "delayed", "completed", "failed", "prioritized");
     const lines = [
@@ -109,5 +110,6 @@ export async function queueStatus(target: RedisTarget): Promise<string> {
     return lines.join("\n");
   } finally {
     await queue.close();
+    await redis.close();
   }
 }

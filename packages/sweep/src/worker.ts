@@ -112,8 +112,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return { result, weightsBase64 };
   };
 
+  const redis = createConnection(options.target);
   const worker = new Worker(QUEUE_NAME, processRun, {
-    connection: createConnection(options.target),
+    connection: redis.connection,
     concurrency: options.concurrency,
     lockDuration: lockMs,
     stalledInterval: lockMs,
@@ -132,6 +133,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async close() {
       for (const child of all) child.kill();
       await worker.close(true);
+      await redis.close();
     },
   };
 }
