@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_norm.h"
 #include "conv.h"
 #include "elementwise.h"
 #include "grouped_conv.h"
@@ -244,6 +245,38 @@ napi_value GroupedConv2DBackpropFilter(napi_env env, napi_callback_info info) {
   return GroupedConvolution(env, info, ConvKind::BackpropFilter);
 }
 
+BatchNormShape batch_norm_shape(Call& call, size_t params_index) {
+  const auto p = call.integers(params_index);
+  if (p.size() != 3 || p[0] < 1 || p[1] < 1 || p[2] < 1) throw ArgumentError{"batch norm parameters must be [groups, rows, channels], all positive"};
+  return {p[0], p[1], p[2], (float)call.number(params_index + 1), call.boolean(params_index + 2)};
+}
+
+// batchNorm(x, gamma, beta, y, mean, variance, [groups, rows, channels], epsilon, relu)
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 9);
+    const BatchNormShape s = batch_norm_shape(call, 6);
+    const int64_t size = s.groups * s.rows * s.channels, stats = s.groups * s.channels;
+    batch_norm_forward(call.floats(0, size, "x"), call.floats(1, stats, "gamma"), call.floats(2, stats, "beta"), call.floats(3, size, "y"),
+                       call.floats(4, stats, "mean"), call.floats(5, stats, "variance"), s);
+    return undefined(env);
+  });
+}
+
+// batchNormGrad(dy, x, y | null, gamma, mean, variance, dx, dgamma, dbeta, [groups, rows, channels], epsilon, relu)
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 12);
+    const BatchNormShape s = batch_norm_shape(call, 9);
+    const int64_t size = s.groups * s.rows * s.channels, stats = s.groups * s.channels;
+    if (s.relu && call.is_null(2)) throw ArgumentError{"batchNormGrad with relu needs the forward output y"};
+    const float* y = call.is_null(2) ? nullptr : call.floats(2, size, "y");
+    batch_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), y, call.floats(3, stats, "gamma"), call.floats(4, stats, "mean"),
+                        call.floats(5, stats, "variance"), call.floats(6, size, "dx"), call.floats(7, stats, "dgamma"), call.floats(8, stats, "dbeta"), s);
+    return undefined(env);
+  });
+}
+
 // biasActivation(y, bias | null, channels, activation)
 napi_value BiasActivation(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -343,6 +376,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", Unary}, {"addN", AddN}, {"reduceSum", ReduceSum},
       {"groupedConv2d", GroupedConv2D}, {"groupedConv2dBackpropInput", GroupedConv2DBackpropInput},
       {"groupedConv2dBackpropFilter", GroupedConv2DBackpropFilter},
+      {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},
   };
   for (const Entry& entry : entries) {
     napi_value fn;

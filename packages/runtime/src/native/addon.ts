@@ -15,6 +15,12 @@ export interface NativeKernels {
   groupedConv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: number[], groups: number): void;
   groupedConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: number[], groups: number): void;
   groupedConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[], groups: number): void;
+  /** Fused BatchNorm (+ ReLU) with per-group batch statistics over x [groups, rows, channels]; params = [groups, rows, channels]. */
+  batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: number[], epsilon: number, relu: boolean): void;
+  batchNormGrad(
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
+  ): void;
   /** In place y[i, c] = act(y[i, c] + bias[c]); activation 0 = linear, 1 = relu. */
   biasActivation(y: Float32Array, bias: Float32Array | null, channels: number, activation: number): void;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;

@@ -5,6 +5,8 @@ import { NATIVE_BACKEND_NAME, NativeBackend } from "./native-backend.js";
 import { registerNativeKernels } from "./native-kernels.js";
 import { registerNativeGradients } from "./native-gradients.js";
 import { registerGroupedConv2D } from "./grouped-conv2d.js";
+import { registerFusedBatchNorm } from "./fused-batch-norm.js";
+import { registerFusedBatchNormGrad } from "./fused-batch-norm-grad.js";
 import { registerGroupedConv2DBackpropFilter } from "./grouped-conv2d-backprop-filter.js";
 import { registerGroupedConv2DBackpropInput } from "./grouped-conv2d-backprop-input.js";
 
@@ -50,6 +52,8 @@ export function registerNativeBackend(): NativeRegistration {
   registerGroupedConv2D();
   registerGroupedConv2DBackpropInput();
   registerGroupedConv2DBackpropFilter();
+  registerFusedBatchNorm();
+  registerFusedBatchNormGrad();
   const limit = poolLimitBytes();
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
   const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, test } from "@jest/globals";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.js";
+import { SeededRandom } from "../random.js";
+import { loadNativeKernels } from "./addon.js";
+import { batchNormTraining, hasFusedBatchNorm } from "./batch-norm-ops.js";
+
+// The fused BatchNorm (+ ReLU) kernels against the same formula in tfjs ops on the cpu backend, and the
+// composite against tfjs's own moments-based BatchNorm.
+const native = loadNativeKernels();
+const describeNative = native.kernels ? describe : describe.skip;
+
+function randomTensor(shape: number[], seed: number, offset = 0): tf.Tensor {
+  const random = new SeededRandom(seed);
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = offset + random.normal();
+  return tf.tensor(values, shape);
+}
+
+/** y, mean, variance and the gradients of sum(y * r) in x, gamma and beta. */
+function evaluate(backend: string, shape: number[], groups: number, relu: boolean): Float32Array[] {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = randomTensor(shape, 1, 0.5);
+    const gamma = randomTensor([groups, shape[3]!], 2, 1);
+    const beta = randomTensor([groups, shape[3]!], 3);
+    const r = randomTensor(shape, 4);
+    const run = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTraining(a as tf.Tensor4D, g, b, { groups, relu, epsilon: 1e-5 });
+    const { y, mean, variance } = run(x, gamma, beta);
+    const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(run(a, g, b).y, r)))([x, gamma, beta]);
+    return [y, mean, variance, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+  });
+}
+
+function maxRelativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+describe("batchNormTraining without the native kernel", () => {
+  beforeAll(async () => {
+    await initBackend("cpu");
+  });
+
+  test("one group equals tf.moments BatchNorm written as x * s + t", () => {
+    expect(hasFusedBatchNorm()).toBe(false);
+    const [y] = evaluate("cpu", [4, 3, 3, 5], 1, false);
+    const reference = tf.tidy(() => {
+      const x = randomTensor([4, 3, 3, 5], 1, 0.5);
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const scale = tf.mul(tf.reshape(randomTensor([1, 5], 2, 1), [5]), tf.rsqrt(tf.add(variance, 1e-5)));
+      return tf.add(tf.mul(x, scale), tf.sub(tf.reshape(randomTensor([1, 5], 3), [5]), tf.mul(mean, scale))).dataSync().slice();
+    });
+    expect(maxRelativeError(y!, reference as Float32Array)).toBeLessThan(1e-6);
+  });
+});
+
+describeNative("native fused BatchNorm equals the unfused ops (cpu backend)", () => {
+  beforeAll(async () => {
+    await initBackend("native");
+  });
+
+  const cases: Array<[number[], number, boolean]> = [
+    [[8, 6, 6, 16], 1, true],
+    [[8, 6, 6, 16], 1, false],
+    [[16, 4, 4, 32], 4, true],
+    [[6, 5, 3, 7], 3, false],
+    [[64, 2, 2, 24], 8, true],
+  ];
+  test.each(cases)("x %j, %i group(s), relu %s: y, mean, variance, dx, dgamma, dbeta", (shape, groups, relu) => {
+    tf.setBackend("native");
+    expect(hasFusedBatchNorm()).toBe(true);
+    const fused = evaluate("native", shape, groups, relu);
+    const reference = evaluate("cpu", shape, groups, relu);
+    fused.forEach((values, i) => expect(maxRelativeError(values, reference[i]!)).toBeLessThan(i < 3 ? 2e-6 : 2e-5));
+  });
+
+  test("results do not depend on the thread count, and nothing leaks", () => {
+    const threads = native.kernels!.threads();
+    try {
+      native.kernels!.threads(1);
+      const one = evaluate("native", [32, 8, 8, 16], 2, true);
+      native.kernels!.threads(2);
+      const before = tf.memory().numTensors;
+      const two = evaluate("native", [32, 8, 8, 16], 2, true);
+      expect(tf.memory().numTensors).toBe(before);
+      one.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(two[i]!)));
+    } finally {
+      native.kernels!.threads(threads);
+    }
+  });
+});
