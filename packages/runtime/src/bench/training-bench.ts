@@ -219,7 +219,7 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
         let singleThreadMs = 0;
         for (const threads of torchThreads) {
           const start = performance.now();
-          const torch = runPytorch(python, model, threads, options, threads === 1 || singleThreadMs === 0 ? 240_000 : Math.max(30_000, 1.5 * singleThreadMs));
+          const torch = runPytorch(python, model, threads, options, threads === 1 || singleThreadMs === 0 ? 240_000 : Math.max(30_000, Math.round(1.5 * singleThreadMs)));
           if (threads === 1) singleThreadMs = performance.now() - start;
           pytorch.push(torch);
           log(`  ${torch.backend} (${threads} thread${threads === 1 ? "" : "s"}): ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(torch.steps[k]?.imagesPerSecond)}`).join(", ")} img/s${torch.error ? `; ${torch.error}` : ""}`);
