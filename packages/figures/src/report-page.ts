@@ -40,6 +40,7 @@ pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem;
 .files { font-size: 0.85rem; }
 .live-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0.5rem 1.2rem; margin: 0.8rem 0; }
 .live-controls label { display: block; font-size: 0.88rem; }
+.live-controls button { font: inherit; font-size: 0.85rem; justify-self: start; align-self: center; padding: 0.2rem 0.7rem; }
 .live-controls input[type=range] { width: 100%; }
 .live-status { font-size: 0.85rem; color: #444; }
 [hidden] { display: none !important; }

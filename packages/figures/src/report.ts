@@ -29,7 +29,15 @@ export async function buildReport(reportsDirectory: string = reportsDir()): Prom
   const context: ReportContext = { commit: gitCommit(), date: new Date().toISOString(), machine: formatMachine(machineInfo()) };
   const markdownFile = path.join(reportsDirectory, "REPORT.md");
   const htmlFile = path.join(reportsDirectory, "index.html");
-  const html = renderHtml(views, timings, context, readLibraryScripts(), [await livePanel()]);
+  // Without esbuild (an install without dev dependencies) the page is built without its live panel, and says so here.
+  const panels = await livePanel().then(
+    (panel) => [panel],
+    (error: unknown) => {
+      process.stderr.write(`report: the live panel is left out: ${error instanceof Error ? error.message : String(error)}\n`);
+      return [];
+    },
+  );
+  const html = renderHtml(views, timings, context, readLibraryScripts(), panels);
   writeFileAtomic(markdownFile, renderMarkdown(views, timings, context));
   writeFileAtomic(htmlFile, html);
   const claims = figures.flatMap((figure) => figure.claims);

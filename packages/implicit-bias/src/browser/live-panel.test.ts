@@ -95,6 +95,11 @@ describe("live diagonal-net panel", () => {
     expect(afterSeed.settings.seed).toBe(1);
     expect(afterSeed.final.ERM!.testLoss).not.toBe(afterRho.final.ERM!.testLoss);
     expect(largestRelativeDifference(afterSeed, runLiveExperiment({ ...DEFAULT_LIVE_SETTINGS, rho: 0.2, seed: 1 }))).toBeLessThanOrEqual(1e-9);
+
+    await page.locator("#live-reset").click();
+    const reset = await waitForRun({ rho: DEFAULT_LIVE_SETTINGS.rho, seed: DEFAULT_LIVE_SETTINGS.seed });
+    expect(reset.points).toEqual(before.points);
+    expect(await page.locator("#live-rho").inputValue()).toBe("-1");
     expect(problems).toEqual([]);
   }, 60_000);
 });

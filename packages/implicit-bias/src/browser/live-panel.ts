@@ -73,6 +73,7 @@ function mount(container: HTMLElement): void {
   chart.id = `${container.id}-chart`;
   container.append(controls, status, chart);
 
+  const shownValues: Array<() => void> = [];
   for (const slider of SLIDERS) {
     const label = document.createElement("label");
     const input = document.createElement("input");
@@ -92,7 +93,21 @@ function mount(container: HTMLElement): void {
       shown.textContent = slider.show(settings[slider.key]);
       schedule();
     });
+    shownValues.push(() => {
+      input.value = String(slider.position(settings[slider.key]));
+      shown.textContent = slider.show(settings[slider.key]);
+    });
   }
+  const reset = document.createElement("button");
+  reset.type = "button";
+  reset.id = "live-reset";
+  reset.textContent = "Back to Figure 6's settings";
+  reset.addEventListener("click", () => {
+    Object.assign(settings, DEFAULT_LIVE_SETTINGS);
+    shownValues.forEach((update) => update());
+    schedule();
+  });
+  controls.append(reset);
 
   // One rerun at a time, with the latest settings: moves during a run ask for one more run after it.
   let pending = false;
