@@ -118,6 +118,7 @@ describe("index.html in a browser", () => {
     expect(view.scrolled).toBeGreaterThan(0);
     expect(view.top).toBeGreaterThanOrEqual(0);
     expect(view.top).toBeLessThan(900 / 2);
+    await page.waitForSelector('nav.toc a[href="#figure-browser-b"][aria-current="true"]', { timeout: 5000 });
 
     await page.locator('button[data-filter="does-not-hold"]').click();
     const filtered = await page.evaluate(() => ({

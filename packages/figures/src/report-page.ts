@@ -16,6 +16,7 @@ nav.toc { position: sticky; top: 0; flex: none; width: 15.5rem; max-height: 100v
 nav.toc h2 { font-size: 0.95rem; margin: 0.4rem 0; border: none; padding: 0; }
 nav.toc ol { list-style: none; padding: 0; margin: 0.4rem 0; }
 nav.toc summary { cursor: pointer; color: #444; }
+nav.toc a[aria-current="true"] { font-weight: bold; color: #111; }
 nav.toc li { margin: 0.35rem 0; }
 nav.toc li a { display: block; }
 .filter { display: flex; flex-wrap: wrap; gap: 0.3rem; margin: 0.3rem 0 0.6rem; }
@@ -85,6 +86,26 @@ export function pageScript(chartIds: readonly string[]): string {
   // On a narrow screen the contents start folded, so the report itself comes first.
   var list = document.querySelector("nav.toc details.toc-list");
   if (list && window.matchMedia && window.matchMedia("(max-width: 960px)").matches) list.open = false;
+
+  // The contents mark the section being read.
+  var links = {};
+  Array.prototype.forEach.call(document.querySelectorAll('nav.toc a[href^="#"]'), function (link) {
+    links[link.getAttribute("href").slice(1)] = link;
+  });
+  if (window.IntersectionObserver) {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var link = links[entry.target.id];
+        if (!link || !entry.isIntersecting) return;
+        Object.keys(links).forEach(function (id) { links[id].removeAttribute("aria-current"); });
+        link.setAttribute("aria-current", "true");
+      });
+    }, { rootMargin: "0px 0px -70% 0px" });
+    Object.keys(links).forEach(function (id) {
+      var section = document.getElementById(id);
+      if (section) observer.observe(section);
+    });
+  }
 
   var buttons = Array.prototype.slice.call(document.querySelectorAll("button[data-filter]"));
   var status = document.getElementById("filter-status");
