@@ -1,10 +1,23 @@
-import { InputError } from "@sam-repro/runner";
+import { CommanderError } from "commander";
+import { InputError, StopRequestedError, installStopHandlers, signalExitCode } from "@sam-repro/runner";
+import { checkEnvironmentVariables } from "./environment-check.js";
 import { buildProgram } from "./program.js";
 
+// Exit codes: 0 done; 1 a bug (stack trace); 2 a usage or input error (one line); 128 + n stopped by signal n.
+installStopHandlers();
 try {
+  checkEnvironmentVariables(process.env);
   const program = await buildProgram(process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
+  if (error instanceof CommanderError) {
+    // commander has printed its one-line message (or the help / version asked for).
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof StopRequestedError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(signalExitCode(error.signal));
+  }
   if (error instanceof InputError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exit(2);

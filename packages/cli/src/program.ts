@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import { BACKEND_CHOICES, BACKEND_ENV_VAR } from "@sam-repro/runtime";
-import { PROFILES, PROFILE_ENV_VAR } from "@sam-repro/runner";
+import { InputError, PROFILES, PROFILE_ENV_VAR } from "@sam-repro/runner";
 import { commandModules } from "./commands.js";
 import { registerEnvCommand } from "./env-command.js";
 import { registerReproduceCommand } from "./reproduce-command.js";
@@ -12,12 +14,16 @@ import { registerReproduceCommand } from "./reproduce-command.js";
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("sam-repro")
     .description("Reproduce 'Towards Understanding Sharpness-Aware Minimization' (ICML 2022) with TensorFlow.js")
+    .version(cliVersion(), "-V, --version", "print the version")
     .addOption(new Option("--backend <name>", `tfjs backend (env ${BACKEND_ENV_VAR})`).choices([...BACKEND_CHOICES]))
-    .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    // Usage errors: one line ("error: ... (Did you mean train?)"), exit code 2 in main.ts, no help dump.
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, " ")}\n`) });
   program.hook("preAction", (command) => {
     const backend = command.opts<{ backend?: string }>().backend;
     if (backend) process.env[BACKEND_ENV_VAR] = backend;
+    checkNativePackage(backend ?? process.env[BACKEND_ENV_VAR]);
   });
   program.addHelpText(
     "after",
@@ -26,9 +32,32 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerEnvCommand(program);
   registerReproduceCommand(program);
   const invoked = invokedCommand(argv);
-  const wanted = commandModules.filter((entry) => invoked === null || entry.commands.includes(invoked));
+  // An unknown command word loads every package, so commander can suggest the nearest real command.
+  const known = invoked === null || commandModules.some((entry) => entry.commands.includes(invoked));
+  const wanted = commandModules.filter((entry) => !known || invoked === null || entry.commands.includes(invoked));
   for (const entry of invoked === "env" || invoked === "reproduce" ? [] : wanted) (await entry.load()).registerCommands(program);
   return program;
+}
+
+/** The version of the cli package (package.json). */
+function cliVersion(): string {
+  // src/program.ts and dist/program.js are both one level below the package root.
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+const NATIVE_PACKAGES: Record<string, string> = { tensorflow: "@tensorflow/tfjs-node", "tensorflow-gpu": "@tensorflow/tfjs-node-gpu" };
+
+/** A forced tensorflow backend whose package is not installed is a usage error, before any work starts. */
+function checkNativePackage(backend: string | undefined): void {
+  const pkg = backend ? NATIVE_PACKAGES[backend] : undefined;
+  if (!pkg) return;
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+  } catch {
+    throw new InputError(
+      `--backend ${backend}: ${pkg} is not installed; install it (npm install ${pkg}) or choose one of ${BACKEND_CHOICES.filter((c) => !(c in NATIVE_PACKAGES)).join(", ")}`,
+    );
+  }
 }
 
 /** The first command-line word that is not an option (nor the value of --backend), or null. */

@@ -2,14 +2,14 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync, existsSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { InputError, validate, workspaceRoot } from "@sam-repro/runner";
+import { InputError, acquireDirectoryLock, checkOutputLocation, createProgress, validate, workspaceRoot } from "@sam-repro/runner";
 import { describeBackend, initBackend } from "@sam-repro/runtime";
 import { DATASET_NAMES, type DatasetName } from "./data/cifar-format.js";
 import { DATA_DIR_ENV_VAR, loadCifar } from "./data/cifar-files.js";
 import { downloadCifar } from "./data/download.js";
 import { MODEL_NAMES } from "./models/architecture.js";
 import { ResNet } from "./models/resnet.js";
-import { configHash, sharpnessSettingsSchema, trainConfigSchema } from "./training/config.js";
+import { checkTrainConfig, configHash, sharpnessSettingsSchema, trainConfigSchema } from "./training/config.js";
 import { epochSeed, prepareData } from "./training/prepared-data.js";
 import { readWeightsFile, resolveCheckpoint, runsDirectory } from "./training/run-store.js";
 import { measureSharpness } from "./training/sharpness.js";
@@ -48,7 +48,8 @@ interface TrainFlags {
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new InputError(`--${flag}: "${value}" is not a number`);
+  // Number("") and Number(" ") are 0: an empty value must not become a learning rate of 0.
+  if (value.trim() === "" || !Number.isFinite(parsed)) throw new InputError(`--${flag}: "${value}" is not a number`);
   return parsed;
 }
 
@@ -57,10 +58,16 @@ export function trainConfigFromFlags(flags: TrainFlags) {
   let fromFile: Record<string, unknown> = {};
   if (flags.config) {
     if (!existsSync(flags.config)) throw new InputError(`--config: file "${flags.config}" not found`);
+    let parsed: unknown;
     try {
-      fromFile = JSON.parse(readFileSync(flags.config, "utf8"));
+      parsed = JSON.parse(readFileSync(flags.config, "utf8"));
     } catch (error) {
       throw new InputError(`--config: ${flags.config} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (!isPlainObject(parsed)) throw new InputError(`--config: ${flags.config}: expected an object of train settings, got ${JSON.stringify(parsed)}`);
+    fromFile = parsed;
+    if (fromFile.sam !== undefined && !isPlainObject(fromFile.sam)) {
+      throw new InputError(`--config: ${flags.config}: sam: expected an object such as {"variant": "sam", "rho": 0.05}, got ${JSON.stringify(fromFile.sam)}`);
     }
   }
   const sam: Record<string, unknown> = { ...((fromFile.sam as Record<string, unknown>) ?? {}) };
@@ -98,7 +105,13 @@ export function trainConfigFromFlags(flags: TrainFlags) {
     seed: number("seed", flags.seed),
   };
   const merged = { ...fromFile, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)), ...(Object.keys(sam).length ? { sam } : {}) };
-  return validate(trainConfigSchema, merged, flags.config ? `${flags.config} + flags` : "flags");
+  const config = validate(trainConfigSchema, merged, flags.config ? `${flags.config} + flags` : "flags");
+  checkTrainConfig(config);
+  return config;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Adds `train`, `sharpness` and `data download` to the sam-repro program. */
@@ -134,12 +147,17 @@ export function registerCommands(program: Command): void {
     .option("--data-dir <dir>", `data directory (env ${DATA_DIR_ENV_VAR}; default <workspace>/data or ../shared/datasets)`)
     .action(async (flags: TrainFlags) => {
       const config = trainConfigFromFlags(flags);
+      // Everything that can be checked without the backend and the data is checked first; nothing is created before.
+      if (flags.runDir !== undefined && flags.runDir.trim() === "") throw new InputError(`--run-dir: "" is not a directory`);
+      checkOutputLocation(flags.runDir ?? path.join(runsDirectory(), "train"), flags.runDir !== undefined ? "--run-dir" : "run directory");
       const info = await initBackend();
       process.stderr.write(`${describeBackend(info)}\n`);
       const method = config.sam.variant === "sam" && config.sam.ascentBatch === "previous" ? "nsam" : config.sam.variant;
       const directory = flags.runDir ?? path.join(runsDirectory(), "train", `${config.model}-${method}-${configHash(config, tf.getBackend())}`);
+      // The second writer of a run directory stops here, before loading the data.
+      const lock = acquireDirectoryLock(directory, `sam-repro train ${config.model} ${method} seed ${config.seed}`);
       const data = loadCifar(config.dataset, flags.dataDir ? { dataDirectory: flags.dataDir } : {});
-      const result = await trainRun(config, { directory, data, label: `train ${config.model} ${method}` });
+      const result = await trainRun(config, { directory, data, label: `train ${config.model} ${method}`, lock });
       const final = result.final;
       process.stdout.write(
         `${result.status}: ${result.epochsCompleted}/${config.epochs} epochs, test error ${final?.testError != null ? (100 * final.testError).toFixed(2) + "%" : "n/a"}, ` +
@@ -178,6 +196,9 @@ export function registerCommands(program: Command): void {
         ),
         "flags",
       );
+      if (settings.batchSize > settings.examples) {
+        throw new InputError(`--m: ${settings.batchSize} is more than --examples ${settings.examples}; an m-sharpness needs at least m examples (allowed 1..${settings.examples})`);
+      }
       const info = await initBackend();
       process.stderr.write(`${describeBackend(info)}\n`);
       const config = source.config;
@@ -209,18 +230,27 @@ export function registerCommands(program: Command): void {
         throw new InputError(`data download: unknown dataset "${dataset}"; allowed: ${DATASET_NAMES.join(", ")}`);
       }
       const dataDirectory = flags.dataDir ?? process.env[DATA_DIR_ENV_VAR] ?? path.join(workspaceRoot(), "data");
+      checkOutputLocation(dataDirectory, "--data-dir", 400 * 2 ** 20);
       let lastShown = 0;
+      let bar: ReturnType<typeof createProgress> | null = null;
       const { directory, files } = await downloadCifar(dataset as DatasetName, {
         dataDirectory,
         ...(flags.url ? { url: flags.url } : {}),
         ...(flags.verify ? {} : { md5: null }),
         onProgress: (received, total) => {
+          // A bar with ETA in MB when the size is known; otherwise a line a second with what has arrived.
+          if (total) {
+            bar ??= createProgress(`download ${dataset} (MB)`, Math.ceil(total / 1e6), 2);
+            bar.update(Math.min(Math.floor(received / 1e6), Math.ceil(total / 1e6)));
+            return;
+          }
           const now = Date.now();
           if (now - lastShown < 1000) return;
           lastShown = now;
-          process.stderr.write(`downloaded ${(received / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ""} MB\n`);
+          process.stderr.write(`downloaded ${(received / 1e6).toFixed(1)} MB\n`);
         },
       });
+      (bar as ReturnType<typeof createProgress> | null)?.stop();
       // Check what was unpacked with the same loader training uses (sha256 for CIFAR-10).
       loadCifar(dataset as DatasetName, { dataDirectory, testOnly: true });
       process.stdout.write(`unpacked ${files.length} files into ${directory}\n`);

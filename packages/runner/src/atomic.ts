@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { InputError } from "./errors.js";
 
 /**
  * Writes a file atomically: the content goes to a temporary file in the same directory, which is
@@ -22,10 +23,20 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, jsonReplacer, 2)}\n`);
 }
 
-/** Reads a JSON file, or returns null when it does not exist. */
+/**
+ * Reads a JSON file, or returns null when it does not exist. A file that is not JSON (truncated by a
+ * full disk or a copy, edited by hand) is an InputError that names it and how to start over.
+ */
 export function readJsonIfExists<T = unknown>(file: string): T | null {
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, "utf8")) as T;
+  const text = readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new InputError(
+      `${file}: not valid JSON (${text.trim() === "" ? "empty" : (error as Error).message}), probably truncated; delete it to start that part over`,
+    );
+  }
 }
 
 // NaN and infinities are not JSON: record them as strings so a diverged run stays readable.

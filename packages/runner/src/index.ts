@@ -12,6 +12,17 @@ export {
 } from "./lock.js";
 export { MIN_FREE_BYTES, checkOutputLocation, describeWriteError, makeOutputDirectory } from "./output-location.js";
 export {
+  STOP_SIGNALS,
+  StopRequestedError,
+  beginStoppableWork,
+  installStopHandlers,
+  resetStopRequest,
+  signalExitCode,
+  stopRequested,
+  yieldToSignals,
+  type StopSignal,
+} from "./signals.js";
+export {
   claimSpecSchema,
   describeValidationError,
   experimentFile,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InputError, workspaceRoot } from "@sam-repro/runner";
@@ -87,6 +87,17 @@ export function findDatasetDirectory(dataset: DatasetName, dataDirectory: string
   return null;
 }
 
+/** The error code when `directory` exists but this user cannot list or enter it, else null. */
+function unreadableDirectory(directory: string): string | null {
+  try {
+    accessSync(directory, constants.R_OK | constants.X_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    return code === "ENOENT" || code === "ENOTDIR" ? null : code;
+  }
+}
+
 /** `name` or `name.gz` inside `directory`, whichever exists (plain first). */
 function locateFile(directory: string, name: string): string | null {
   for (const candidate of [path.join(directory, name), path.join(directory, `${name}.gz`)]) {
@@ -101,7 +112,13 @@ function locateFile(directory: string, name: string): string | null {
  * wrong size or a checksum mismatch is an InputError that names the file and what was expected.
  */
 export function readVerifiedFile(file: string, dataset: DatasetName, records: number): Uint8Array {
-  let bytes: Uint8Array = readFileSync(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new InputError(`${file}: cannot read the file (${code}); check its permissions (it must be readable by this user)`);
+  }
   if (file.endsWith(".gz")) {
     try {
       bytes = gunzipSync(bytes);
@@ -150,6 +167,11 @@ export function loadCifar(dataset: DatasetName, options: LoadOptions = {}): Cifa
   const dataDirectory = resolveDataDirectory(dataset, options.dataDirectory);
   const directory = findDatasetDirectory(dataset, dataDirectory);
   if (directory == null) {
+    // A directory that exists but cannot be listed hides its files: say that, not "no file".
+    for (const candidate of [...LAYOUTS[dataset].directories.map((name) => path.join(dataDirectory, name)), dataDirectory]) {
+      const problem = unreadableDirectory(candidate);
+      if (problem) throw new InputError(`${dataset}: cannot read the data directory ${candidate} (${problem}); check its permissions`);
+    }
     throw new InputError(
       `${dataset}: no ${LAYOUTS[dataset].test.file}[.gz] under ${dataDirectory} (looked in ${LAYOUTS[dataset].directories.join(", ")} and the directory itself)`,
     );

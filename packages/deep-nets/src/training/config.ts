@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { InputError } from "@sam-repro/runner";
 import { SAM_VARIANTS, ASCENT_BATCH_SOURCES, BATCH_NORM_STATISTICS_MODES } from "@sam-repro/sam";
 import { DATASET_NAMES } from "../data/cifar-format.js";
 import { MODEL_NAMES } from "../models/architecture.js";
@@ -86,6 +87,46 @@ export const trainConfigSchema = z.strictObject({
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** Images in the training and test files of CIFAR-10 and CIFAR-100. */
+export const CIFAR_TRAIN_IMAGES = 50_000;
+export const CIFAR_TEST_IMAGES = 10_000;
+
+/**
+ * The checks of a train config that need no data or backend, run before anything is created (issue 15
+ * part 6): subset sizes within the dataset, the batch within the training set, m and the ghost batch
+ * dividing the batch, sigma for the random baseline. Throws an InputError naming field, value, allowed range.
+ */
+export function checkTrainConfig(config: TrainConfig): void {
+  const available = CIFAR_TRAIN_IMAGES - config.validationSize;
+  if (config.validationSize > CIFAR_TRAIN_IMAGES) {
+    throw new InputError(`validationSize: ${config.validationSize} is more than the ${CIFAR_TRAIN_IMAGES} training images; allowed 0..${CIFAR_TRAIN_IMAGES}`);
+  }
+  if (config.trainSize !== undefined && config.trainSize > available) {
+    throw new InputError(`trainSize (--train-size): ${config.trainSize} is more than the ${available} images of the training split; allowed 1..${available}`);
+  }
+  if (config.testSize !== undefined && config.testSize > CIFAR_TEST_IMAGES) {
+    throw new InputError(`testSize (--test-size): ${config.testSize} is more than the ${CIFAR_TEST_IMAGES} test images; allowed 1..${CIFAR_TEST_IMAGES}`);
+  }
+  const trainCount = config.trainSize ?? available;
+  if (config.batchSize > trainCount) {
+    throw new InputError(`batchSize (--batch-size): ${config.batchSize} is larger than the ${trainCount} training images; allowed 1..${trainCount}`);
+  }
+  const m = config.sam.m;
+  if (m !== undefined && config.batchSize % m !== 0) {
+    throw new InputError(`sam.m (--m): ${m} does not divide the batch size ${config.batchSize}; allowed: a divisor of ${config.batchSize}`);
+  }
+  const ghost = config.ghostBatchSize;
+  if (ghost !== undefined && (config.batchSize % ghost !== 0 || (m !== undefined && m > ghost && m % ghost !== 0))) {
+    throw new InputError(`ghostBatchSize: ${ghost} does not divide the batch size ${config.batchSize}${m !== undefined ? ` and m ${m}` : ""}`);
+  }
+  if (config.sam.variant === "random" && config.sam.randomSigma === undefined) {
+    throw new InputError(`sam.randomSigma (--random-sigma): required for variant "random"; allowed: a number >= 0`);
+  }
+  if (config.sharpness && config.sharpness.batchSize > config.sharpness.examples) {
+    throw new InputError(`sharpness.batchSize (m): ${config.sharpness.batchSize} is more than sharpness.examples ${config.sharpness.examples}; allowed 1..${config.sharpness.examples}`);
+  }
+}
 
 /** Bump when a change to the training code changes results, so stored runs are not reused. */
 export const RUN_FORMAT_VERSION = 1;

@@ -63,8 +63,24 @@ export interface RunResult {
   backend: string;
 }
 
-/** checkpoint.json: everything needed to continue a run at an epoch boundary. */
+/**
+ * A checkpoint written inside an epoch (after a stop signal): the batches of epoch `epochsCompleted + 1`
+ * already trained and the epoch's running sums, so the resumed run ends with the same numbers.
+ */
+export interface PartialEpochState {
+  batchesDone: number;
+  lossSum: number;
+  correct: number;
+  counted: number;
+  normSum: number;
+  samActive: boolean;
+  /** Training seconds of this epoch so far. */
+  seconds: number;
+}
+
+/** checkpoint.json: everything needed to continue a run at an epoch boundary, or inside one (partialEpoch). */
 export interface RunCheckpointState {
+  partialEpoch?: PartialEpochState;
   epochsCompleted: number;
   steps: number;
   weightsFile: string;

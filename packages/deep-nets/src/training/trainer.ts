@@ -1,7 +1,18 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { Checkpoint, InputError, createProgress, writeJsonAtomic } from "@sam-repro/runner";
+import {
+  Checkpoint,
+  InputError,
+  StopRequestedError,
+  acquireDirectoryLock,
+  beginStoppableWork,
+  createProgress,
+  makeOutputDirectory,
+  stopRequested,
+  writeJsonAtomic,
+  yieldToSignals,
+  type DirectoryLock,
+} from "@sam-repro/runner";
 import { SeededRandom, activeBackend, describeBackend, hasGroupedConv2D } from "@sam-repro/runtime";
 import { SamOptimizer, withGroupedLoss, type LossFunction, type SamOptions } from "@sam-repro/sam";
 import { modelFromPreset, type ModelConfig } from "../models/architecture.js";
@@ -51,6 +62,8 @@ export interface TrainOptions {
   progress?: boolean;
   /** Called after every optimizer step. */
   onStep?: (info: StepInfo) => void;
+  /** The lock of `directory` when the caller already holds it; otherwise trainRun takes it (one writer per run). */
+  lock?: DirectoryLock;
 }
 
 /** What a training step reports to `onStep`. */
@@ -79,8 +92,20 @@ export interface StepInfo {
  * "diverged" (recorded, not thrown).
  */
 export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<RunResult> {
+  const ownLock = options.lock === undefined ? acquireDirectoryLock(options.directory, `train ${config.model} seed ${config.seed}`) : null;
+  // A stop signal (SIGINT/SIGTERM/SIGHUP) waits for the next step, where a checkpoint is written (stopForSignal).
+  const endStoppable = beginStoppableWork();
+  try {
+    makeOutputDirectory(options.directory, "run directory");
+    return await trainRunLocked(config, options);
+  } finally {
+    endStoppable();
+    ownLock?.release();
+  }
+}
+
+async function trainRunLocked(config: TrainConfig, options: TrainOptions): Promise<RunResult> {
   const directory = options.directory;
-  mkdirSync(directory, { recursive: true });
   const hash = configHash(config, tf.getBackend());
   const existing = readRunResult(directory);
   if (existing && existing.hash === hash) return existing;
@@ -124,6 +149,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   let trainSeconds = state?.trainSeconds ?? 0;
   let trainImages = state?.trainImages ?? 0;
   const previousWall = state?.wallSeconds ?? 0;
+  let partial = state?.partialEpoch ?? null;
   if (state) {
     const weights = readWeightsFile(path.join(directory, state.weightsFile));
     model.writeWeights(weights);
@@ -165,9 +191,33 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     writeMetricsFile(directory, metrics);
   }
 
+  // Checkpoint: weights first (a new file), then the state that names it (the commit point).
+  const saveCheckpoint = async (weightsFile: string, partialEpoch?: RunCheckpointState["partialEpoch"]) => {
+    const optimizerState = packOptimizerState(await optimizer.getState());
+    writeWeightsFile(path.join(directory, weightsFile), { ...storedWeights(model, ema), optimizer: optimizerState.arrays });
+    state = {
+      epochsCompleted,
+      steps,
+      weightsFile,
+      optimizer: optimizerState.state,
+      metrics,
+      trainSeconds,
+      trainImages,
+      wallSeconds: previousWall + (performance.now() - wallStart) / 1000,
+      ...(partialEpoch ? { partialEpoch } : {}),
+    };
+    checkpoint.save(state);
+    pruneWeightFiles(directory, [weightsFile]);
+    writeMetricsFile(directory, metrics);
+  };
+  const stopForSignal = (signal: NodeJS.Signals) =>
+    new StopRequestedError(signal, `stopped by ${signal} after step ${steps}; checkpoint written in ${directory}; run the same command to resume`);
+
   try {
     while (epochsCompleted < config.epochs && divergedAt === null) {
       if (options.stopAfterEpochs !== undefined && epochsThisCall >= options.stopAfterEpochs) break;
+      const signalBeforeEpoch = stopRequested();
+      if (signalBeforeEpoch !== null) throw stopForSignal(signalBeforeEpoch); // the last epoch's checkpoint is on disk
       const epoch = epochsCompleted;
       const order = new SeededRandom(epochSeed(config.seed, epoch, "shuffle")).permutation(data.train.count);
       const augmentRandom = new SeededRandom(epochSeed(config.seed, epoch, "augment"));
@@ -177,8 +227,22 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
       let normSum = 0;
       let samActive = false;
       let learningRate = config.learningRate;
-      const epochStart = performance.now();
-      for (let i = 0; i < stepsPerEpoch; i++) {
+      let firstBatch = 0;
+      let secondsBefore = 0;
+      if (partial) {
+        // Resuming inside the epoch: its running sums, and the augmentation stream replayed up to the next batch.
+        lossSum = Number(partial.lossSum);
+        correct = Number(partial.correct);
+        counted = partial.counted;
+        normSum = Number(partial.normSum);
+        samActive = partial.samActive;
+        firstBatch = partial.batchesDone;
+        secondsBefore = partial.seconds;
+        if (config.augment) for (let j = 0; j < firstBatch; j++) trainingBatch(data.train, order.subarray(j * batchSize, (j + 1) * batchSize), true, augmentRandom);
+        partial = null;
+      }
+      const epochStart = performance.now() - secondsBefore * 1000;
+      for (let i = firstBatch; i < stepsPerEpoch; i++) {
         const indices = order.subarray(i * batchSize, (i + 1) * batchSize);
         const { pixels, labels } = trainingBatch(data.train, indices, config.augment, augmentRandom);
         learningRate = learningRateAt(config.schedule, config.learningRate, fractionalEpoch(epoch, i, stepsPerEpoch), config.epochs);
@@ -219,6 +283,15 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
           error: 1 - correct / counted,
           imagesPerSecond,
         });
+        // A stop signal is seen here, between steps; a mid-epoch checkpoint lets the rerun continue from this step.
+        await yieldToSignals();
+        const signal = stopRequested();
+        if (signal !== null && i + 1 < stepsPerEpoch) {
+          const seconds = (performance.now() - epochStart) / 1000;
+          const weightsFile = `weights-${String(epochsCompleted).padStart(4, "0")}-${String(i + 1).padStart(5, "0")}.bin`;
+          await saveCheckpoint(weightsFile, { batchesDone: i + 1, lossSum, correct, counted, normSum, samActive, seconds });
+          throw stopForSignal(signal);
+        }
       }
       const epochSeconds = (performance.now() - epochStart) / 1000;
       trainSeconds += epochSeconds;
@@ -242,23 +315,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         metrics.push(record);
         if (record.testLoss !== null && !Number.isFinite(record.testLoss)) divergedAt = { epoch: epochsCompleted, step: steps };
       }
-      // Checkpoint: weights first (a new file), then the state that names it (the commit point).
-      const weightsFile = `weights-${String(epochsCompleted).padStart(4, "0")}.bin`;
-      const optimizerState = packOptimizerState(await optimizer.getState());
-      writeWeightsFile(path.join(directory, weightsFile), { ...storedWeights(model, ema), optimizer: optimizerState.arrays });
-      state = {
-        epochsCompleted,
-        steps,
-        weightsFile,
-        optimizer: optimizerState.state,
-        metrics,
-        trainSeconds,
-        trainImages,
-        wallSeconds: previousWall + (performance.now() - wallStart) / 1000,
-      };
-      checkpoint.save(state);
-      pruneWeightFiles(directory, [weightsFile]);
-      writeMetricsFile(directory, metrics);
+      await saveCheckpoint(`weights-${String(epochsCompleted).padStart(4, "0")}.bin`);
     }
   } finally {
     progress?.stop();

@@ -1,0 +1,48 @@
+// Which entry point the `sam-repro` bin runs: the compiled dist/main.js when it exists and is newer than
+// every workspace package's sources (start-up well under a second), else src/main.ts through tsx.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * Whether the compiled JavaScript of every package under `packagesDir` is up to date: each package
+ * with a `src/` and a `tsconfig.json` must have `dist/.tsbuildinfo` (written by `tsc -b` on every
+ * build that changed something) newer than its newest source file, package.json and tsconfig.json.
+ * Tests (`*.test.ts`) are not compiled and do not count.
+ */
+export function builtIsCurrent(packagesDir) {
+  for (const name of readdirSync(packagesDir)) {
+    const root = path.join(packagesDir, name);
+    const sources = path.join(root, "src");
+    if (!existsSync(sources) || !existsSync(path.join(root, "tsconfig.json"))) continue;
+    const buildInfo = path.join(root, "dist", ".tsbuildinfo");
+    if (!existsSync(buildInfo)) return false;
+    const built = statSync(buildInfo).mtimeMs;
+    const inputs = [path.join(root, "package.json"), path.join(root, "tsconfig.json")];
+    if (inputs.some((file) => existsSync(file) && statSync(file).mtimeMs > built)) return false;
+    if (newestSource(sources) > built) return false;
+  }
+  return true;
+}
+
+function newestSource(directory) {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (!entry.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The entry to run for the cli package at `cliRoot`: "dist" (dist/main.js) or "source" (src/main.ts).
+ * An installed copy has no src/ and always runs dist; SAM_REPRO_ENTRY=source|dist forces one.
+ */
+export function chooseEntry(cliRoot, environment = process.env) {
+  const distMain = path.join(cliRoot, "dist", "main.js");
+  const sourceMain = path.join(cliRoot, "src", "main.ts");
+  const forced = environment.SAM_REPRO_ENTRY;
+  if (forced === "dist" || forced === "source") return forced;
+  if (!existsSync(sourceMain)) return "dist";
+  return existsSync(distMain) && builtIsCurrent(path.dirname(cliRoot)) ? "dist" : "source";
+}
