@@ -3,14 +3,15 @@
  * activations are [k*m, ...], k consecutive groups of m images, and group g uses replica g of every parameter
  * (weights [k, ...shape]). Each group gets exactly what a forward pass on its m images alone would compute:
  * - conv: groupedConv2d (one native kernel for all groups);
- * - BatchNorm: the group's own batch mean and biased variance, gamma[g], beta[g]; with updateStatistics the
+ * - BatchNorm: the group's own batch mean and biased variance, gamma[g], beta[g] (batchNormTraining: one fused
+ *   native kernel for all groups, with the ReLU that follows); with updateStatistics the
  *   running statistics end as after k sequential updates r <- (1 - mu) r + mu s_g, g = 0..k-1, i.e.
  *   r_k = (1 - mu)^k r_0 + sum_g mu (1 - mu)^(k-1-g) s_g;
  * - GroupNorm: per sample as before, then gamma[g], beta[g];
  * - linear: a batched matMul [k, m, F] x [k, F, classes] + bias[g].
  */
 import * as tf from "@tensorflow/tfjs";
-import { groupedConv2d } from "@sam-repro/runtime";
+import { batchNormTraining, groupedConv2d } from "@sam-repro/runtime";
 import { groupCount, type ConvLayer, type ModelConfig, type NormLayer } from "./architecture.js";
 import { BATCH_NORM_MOMENTUM, NORM_EPSILON, type ForwardMode, type LayerOps } from "./resnet.js";
 
@@ -34,8 +35,16 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
   };
   return {
     conv: (x: tf.Tensor4D, layer: ConvLayer) => groupedConv2d(x, source.weight(layer.filter), layer.stride, layer.padding === 0 ? "valid" : layer.padding),
-    norm: (x: tf.Tensor4D, layer: NormLayer) => {
+    norm: (x: tf.Tensor4D, layer: NormLayer, relu: boolean) => {
       const channels = x.shape[3];
+      const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);
+      if (source.config.normalization === "batch" && source.mode.training) {
+        const { y, mean, variance } = batchNormTraining(x, source.weight(layer.scale), source.weight(layer.shift), { groups: k, relu, epsilon: NORM_EPSILON });
+        if (source.mode.updateStatistics) {
+          updateRunningStatistics(source, layer, mean, variance, x.size / (k * channels), source.mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM);
+        }
+        return y;
+      }
       const rows = tf.reshape(x, [k, -1, channels]) as tf.Tensor3D;
       const gamma = perGroup(layer.scale);
       const beta = perGroup(layer.shift);
@@ -45,22 +54,12 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
         const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
         const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
         const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), [k, -1, channels]);
-        return tf.reshape(tf.add(tf.mul(normalized, gamma), beta), x.shape);
+        return activation(tf.reshape(tf.add(tf.mul(normalized, gamma), beta), x.shape));
       }
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
-      if (source.mode.training) {
-        ({ mean, variance } = tf.moments(rows, [1], true));
-        if (source.mode.updateStatistics) {
-          updateRunningStatistics(source, layer, mean, variance, rows.shape[1], source.mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM);
-        }
-      } else {
-        mean = source.statistic(layer.runningMean!);
-        variance = source.statistic(layer.runningVariance!);
-      }
-      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPSILON)));
-      const shift = tf.sub(beta, tf.mul(mean, scale));
-      return tf.reshape(tf.add(tf.mul(rows, scale), shift), x.shape);
+      // Inference: the running statistics, shared by all groups.
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(source.statistic(layer.runningVariance!), NORM_EPSILON)));
+      const shift = tf.sub(beta, tf.mul(source.statistic(layer.runningMean!), scale));
+      return activation(tf.reshape(tf.add(tf.mul(rows, scale), shift), x.shape));
     },
     linear: (features: tf.Tensor2D, weight: string, bias: string) => {
       const [n, inputs] = features.shape;

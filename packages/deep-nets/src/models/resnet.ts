@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { SeededRandom } from "@sam-repro/runtime";
+import { SeededRandom, batchNormTraining, hasFusedBatchNorm } from "@sam-repro/runtime";
 import {
   describeNetwork,
   groupCount,
@@ -77,7 +77,7 @@ export class ResNet {
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
     return forward(this.spec, x, {
       conv: (h, layer) => this.conv(h, layer),
-      norm: (h, layer) => this.norm(h, layer, mode),
+      norm: (h, layer, relu) => this.norm(h, layer, mode, relu),
       linear: (features, weight, bias) => tf.add(tf.matMul(features, this.get(weight) as tf.Tensor2D), this.get(bias)),
     });
   }
@@ -109,16 +109,23 @@ export class ResNet {
    * updates running mean and the unbiased running variance with momentum 0.1 (PyTorch). GroupNorm
    * normalizes each sample over (H, W, channels of the group).
    */
-  private norm(x: tf.Tensor4D, layer: NormLayer, mode: ForwardMode): tf.Tensor4D {
+  private norm(x: tf.Tensor4D, layer: NormLayer, mode: ForwardMode, relu: boolean): tf.Tensor4D {
     const gamma = this.get(layer.scale);
     const beta = this.get(layer.shift);
+    if (this.config.normalization === "batch" && mode.training && hasFusedBatchNorm()) {
+      // One native kernel each way for BatchNorm + ReLU (the same values as the ops below, to float32 rounding).
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, { relu, epsilon: NORM_EPSILON });
+      if (mode.updateStatistics) this.updateStatistics(layer, tf.reshape(mean, [-1]), tf.reshape(variance, [-1]), x.shape[0] * x.shape[1] * x.shape[2], mode);
+      return y;
+    }
+    const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);
     if (this.config.normalization === "group") {
       const [n, height, width, channels] = x.shape;
       const groups = groupCount(this.config);
       const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
       const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
       const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), x.shape);
-      return tf.add(tf.mul(normalized, gamma), beta);
+      return activation(tf.add(tf.mul(normalized, gamma), beta));
     }
     const runningMean = this.get(layer.runningMean!);
     const runningVariance = this.get(layer.runningVariance!);
@@ -126,21 +133,25 @@ export class ResNet {
     let variance: tf.Tensor;
     if (mode.training) {
       ({ mean, variance } = tf.moments(x, [0, 1, 2]));
-      if (mode.updateStatistics) {
-        const count = x.shape[0] * x.shape[1] * x.shape[2];
-        const unbiased = count > 1 ? count / (count - 1) : 1;
-        const momentum = mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM;
-        // The update does not feed the loss, so the gradient tape ignores it.
-        runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
-        runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - momentum), tf.mul(variance, momentum * unbiased)));
-      }
+      if (mode.updateStatistics) this.updateStatistics(layer, mean, variance, x.shape[0] * x.shape[1] * x.shape[2], mode);
     } else {
       mean = runningMean;
       variance = runningVariance;
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPSILON)));
     const shift = tf.sub(beta, tf.mul(mean, scale));
-    return tf.add(tf.mul(x, scale), shift);
+    return activation(tf.add(tf.mul(x, scale), shift));
+  }
+
+  /** running = (1 - momentum) running + momentum batch, with the unbiased variance (count / (count - 1)), as PyTorch. */
+  private updateStatistics(layer: NormLayer, mean: tf.Tensor, variance: tf.Tensor, count: number, mode: ForwardMode & { training: true }): void {
+    const runningMean = this.get(layer.runningMean!);
+    const runningVariance = this.get(layer.runningVariance!);
+    const unbiased = count > 1 ? count / (count - 1) : 1;
+    const momentum = mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM;
+    // The update does not feed the loss, so the gradient tape ignores it.
+    runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
+    runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - momentum), tf.mul(variance, momentum * unbiased)));
   }
 
   /** Weights and statistics as Float32Arrays (copies), in `parameters` then `statistics` order. */
@@ -165,7 +176,8 @@ export class ResNet {
 /** The network's layers, by kind: plain (one set of weights) or grouped (replicated weights, grouped-layers.ts). */
 export interface LayerOps {
   conv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D;
-  norm(x: tf.Tensor4D, layer: NormLayer): tf.Tensor4D;
+  /** Normalization, then ReLU when `relu` (fused where the backend can). */
+  norm(x: tf.Tensor4D, layer: NormLayer, relu: boolean): tf.Tensor4D;
   /** features [batch, inFeatures] -> logits [batch, classes] with the named weight and bias. */
   linear(features: tf.Tensor2D, weight: string, bias: string): tf.Tensor2D;
 }
@@ -174,27 +186,27 @@ export interface LayerOps {
 function forward(spec: NetworkSpec, x: tf.Tensor4D, ops: LayerOps): tf.Tensor2D {
   const { stem, blocks, headNorm, linear } = spec;
   let h = ops.conv(x, stem.conv);
-  if (stem.norm) h = tf.relu(ops.norm(h, stem.norm));
+  if (stem.norm) h = ops.norm(h, stem.norm, true);
   const preact = spec.config.architecture === "preact";
   for (const block of blocks) {
     if (preact) {
-      const activated = tf.relu(ops.norm(h, block.norm1));
+      const activated = ops.norm(h, block.norm1, true);
       const shortcut = block.shortcut ? ops.conv(activated, block.shortcut.conv) : h;
       let out = ops.conv(activated, block.conv1);
-      out = ops.conv(tf.relu(ops.norm(out, block.norm2)), block.conv2);
+      out = ops.conv(ops.norm(out, block.norm2, true), block.conv2);
       h = tf.add(out, shortcut);
     } else {
-      let out = tf.relu(ops.norm(ops.conv(h, block.conv1), block.norm1));
-      out = ops.norm(ops.conv(out, block.conv2), block.norm2);
+      let out = ops.norm(ops.conv(h, block.conv1), block.norm1, true);
+      out = ops.norm(ops.conv(out, block.conv2), block.norm2, false);
       let shortcut = h;
       if (block.shortcut) {
         shortcut = ops.conv(h, block.shortcut.conv);
-        if (block.shortcut.norm) shortcut = ops.norm(shortcut, block.shortcut.norm);
+        if (block.shortcut.norm) shortcut = ops.norm(shortcut, block.shortcut.norm, false);
       }
       h = tf.relu(tf.add(out, shortcut));
     }
   }
-  if (headNorm) h = tf.relu(ops.norm(h, headNorm));
+  if (headNorm) h = ops.norm(h, headNorm, true);
   // Average pooling over the final 4x4 map (avgpool 4 in the official code) is the global mean.
   const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
   return ops.linear(features, linear.weight, linear.bias);
