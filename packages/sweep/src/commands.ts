@@ -2,10 +2,10 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { DATA_DIR_ENV_VAR, RUNS_DIR_ENV_VAR, runsDirectory } from "@sam-repro/deep-nets";
-import { InputError, parseProfile } from "@sam-repro/runner";
+import { InputError, REPORTS_DIR_ENV_VAR, checkOutputLocation, parseProfile, profileReportsDir } from "@sam-repro/runner";
 import { BACKEND_ENV_VAR, describeBackend, initBackend } from "@sam-repro/runtime";
 import { REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, resolveQueueTarget } from "./connection.js";
-import { queueStatus, sweep, SWEEP_PACKAGES } from "./sweep.js";
+import { queueStatus, resolveSweepTarget, sweep, SWEEP_PACKAGES } from "./sweep.js";
 import { startWorker } from "./worker.js";
 
 /** A positive integer flag, or an InputError naming the flag, the value and what is allowed. */
@@ -24,16 +24,22 @@ export function registerCommands(program: Command): void {
     .option("--profile <name>", "smoke | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
     .option("--queue [url]", `train on workers of the queue at redis://HOST:PORT (no value: $${REDIS_URL_ENV_VAR}; password only from $${REDIS_URL_ENV_VAR} or $${REDIS_PASSWORD_ENV_VAR})`)
     .option("--attempts <n>", "attempts per run before it is reported failed (3)", "3")
+    .option("--out <dir>", `where the figures go (env ${REPORTS_DIR_ENV_VAR}; default reports/ at the cpu profile, reports/<profile>/ otherwise)`)
     .option("--status", "show the queue's runs and workers, then exit")
-    .action(async (target: string | undefined, flags: { profile?: string; queue?: string | true; attempts: string; status?: boolean }) => {
+    .action(async (target: string | undefined, flags: { profile?: string; queue?: string | true; attempts: string; out?: string; status?: boolean }) => {
       if (flags.status) {
         process.stdout.write(`${await queueStatus(resolveQueueTarget(flags.queue))}\n`);
         return;
       }
       if (!target) throw new InputError(`sweep: a figure id or package is required; allowed: ${SWEEP_PACKAGES.join(", ")} or one of their figure ids`);
       const profile = parseProfile(flags.profile);
+      await resolveSweepTarget(target); // an unknown target fails before anything is loaded or written
       const attempts = positiveInteger("--attempts", flags.attempts);
       const queue = flags.queue !== undefined ? resolveQueueTarget(flags.queue) : undefined;
+      // As `reproduce`: a non-default profile never overwrites the committed results in reports/.
+      const out = profileReportsDir(profile, flags.out);
+      checkOutputLocation(out, flags.out != null ? "--out" : "reports directory");
+      process.env[REPORTS_DIR_ENV_VAR] = out;
       process.stderr.write(`${describeBackend(await initBackend())}\n`);
       const report = await sweep({ target, profile, attempts, ...(queue ? { queue } : {}) });
       const stats = report.queue ? `; ${report.queue.stored} run(s) came back through the queue, ${report.queue.retried.length} retried` : "";

@@ -7,12 +7,12 @@
  * stalled and handed to another worker.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { startTrainerProcess, trainInProcess, RESULT_FILE, type StepInfo } from "@sam-repro/deep-nets";
-import { writeFileAtomic } from "@sam-repro/runner";
+import { lockFileFor, readLockHolder, writeFileAtomic } from "@sam-repro/runner";
 import { createConnection, describeTarget, QUEUE_NAME } from "./connection.js";
 import { parseTrainRequest, type TrainReply } from "./messages.js";
 import type { RedisTarget } from "./resp-client.js";
@@ -22,7 +22,10 @@ export const LOCK_MS_ENV_VAR = "SAM_REPRO_QUEUE_LOCK_MS";
 
 /** Progress a worker publishes on its active job (job.progress). */
 export interface RunProgress {
+  /** hostname:pid of the worker process. */
   worker: string;
+  /** pid of the trainer process (it holds the run directory's lock), 0 before it is chosen. */
+  trainer: number;
   step: number;
   totalSteps: number;
   epoch: number;
@@ -50,6 +53,21 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/**
+ * On shared storage, the run directory of a run whose worker died (BullMQ found its job stalled) is
+ * still locked by that worker's trainer on another host, which the lock cannot check. The job's last
+ * progress names that trainer: when the lock's holder is exactly it, the lock is left over and removed.
+ * (On the same host, the lock itself sees that the holder is gone.)
+ */
+function releaseStaleLock(directory: string, previous: Partial<RunProgress>, log: (line: string) => void): void {
+  const holder = readLockHolder(directory);
+  const [host, pid] = [previous.worker!.slice(0, previous.worker!.lastIndexOf(":")), previous.trainer];
+  if (holder && holder.host === host && holder.pid === pid && host !== os.hostname()) {
+    rmSync(lockFileFor(directory), { force: true });
+    log(`worker: removed the lock of ${directory} left by the stalled attempt on ${host} (trainer pid ${pid})`);
+  }
+}
+
 /** Starts a worker on the queue at `options.target`. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const id = `${os.hostname()}:${process.pid}`;
@@ -73,10 +91,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // Retrying cannot fix a malformed message: fail the job now, with the reason, and keep working.
       throw new UnrecoverableError(`job ${job.id}: ${(error as Error).message}`);
     }
+    // The progress an earlier attempt left: who trained this run before (see releaseStaleLock).
+    const previous = typeof job.progress === "object" ? (job.progress as Partial<RunProgress>) : null;
+    let trainerPid = 0;
     const progress = (info: Partial<StepInfo>) =>
       job
         .updateProgress({
           worker: id,
+          trainer: trainerPid,
           step: info.step ?? 0,
           totalSteps: info.totalSteps ?? 0,
           epoch: info.epoch ?? 0,
@@ -97,16 +119,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       config = { ...config, initFrom: source };
     }
     const directory = path.join(options.runsDirectory, request.directory);
-    const trainer = takeTrainer();
+    if (previous?.worker && previous.worker !== id) releaseStaleLock(directory, previous, log);
     let lastReport = 0;
-    const result = await trainInProcess(trainer, { type: "train", name: request.name, config, directory }, (info) => {
-      const now = Date.now();
-      if (now - lastReport > 1000 || info.step === info.totalSteps) {
-        lastReport = now;
-        void progress(info);
-      }
-    });
-    idle.push(trainer);
+    const trainer = takeTrainer();
+    trainerPid = trainer.pid ?? 0;
+    let result;
+    try {
+      result = await trainInProcess(trainer, { type: "train", name: request.name, config, directory }, (info) => {
+        const now = Date.now();
+        if (now - lastReport > 1000 || info.step === info.totalSteps) {
+          lastReport = now;
+          void progress(info);
+        }
+      });
+    } finally {
+      idle.push(trainer); // a trainer that has exited is skipped by takeTrainer
+    }
     const weightsPath = result.weightsFile ? path.join(directory, result.weightsFile) : "";
     const weightsBase64 = weightsPath && existsSync(weightsPath) ? readFileSync(weightsPath).toString("base64") : "";
     return { result, weightsBase64 };
@@ -118,7 +146,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     concurrency: options.concurrency,
     lockDuration: lockMs,
     stalledInterval: lockMs,
-    // A run whose worker died is retried once more; bounded attempts for thrown errors are set per job.
+    // A run whose worker died goes back to the queue (at most twice); attempts for thrown errors are set per job.
     maxStalledCount: 2,
     name: `sam-repro-worker-${id}`,
   });

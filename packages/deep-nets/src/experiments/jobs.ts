@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mkdirSync } from "node:fs";
-import { createProgress, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
+import { acquireDirectoryLock, createProgress, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
 import { activeBackend } from "@sam-repro/runtime";
 import type { CifarData } from "../data/cifar-files.js";
 import { loadCifar } from "../data/cifar-files.js";
@@ -107,12 +107,18 @@ export function setJobExecutor(next: JobExecutor | null): JobExecutor | null {
 export function storeRunResult(job: TrainJob, profile: Profile, result: RunResult, weights: Uint8Array | null): RunResult {
   const directory = jobDirectory(job, profile);
   mkdirSync(directory, { recursive: true });
-  const stored: RunResult = { ...result, config: job.config, hash: jobHash(job) };
-  if (weights && stored.weightsFile) writeFileAtomic(path.join(directory, stored.weightsFile), weights);
-  writeJsonAtomic(path.join(directory, CONFIG_FILE), job.config);
-  writeMetricsFile(directory, stored.metrics);
-  writeRunResult(directory, stored);
-  return stored;
+  // One writer per run directory, as trainRun: a local `train` of the same run cannot interleave.
+  const lock = acquireDirectoryLock(directory, `sweep: store ${job.name} trained by a worker`);
+  try {
+    const stored: RunResult = { ...result, config: job.config, hash: jobHash(job) };
+    if (weights && stored.weightsFile) writeFileAtomic(path.join(directory, stored.weightsFile), weights);
+    writeJsonAtomic(path.join(directory, CONFIG_FILE), job.config);
+    writeMetricsFile(directory, stored.metrics);
+    writeRunResult(directory, stored);
+    return stored;
+  } finally {
+    lock.release();
+  }
 }
 
 /**
