@@ -48,7 +48,7 @@ export interface FigureView {
 }
 
 /** The view of one figure; `reference` is the config's `reference` block (the paper's values), when known. */
-export function figureView(entry: FigureEntry, reference?: Record<string, unknown>): FigureView {
+export function figureView(entry: FigureEntry, reference: Record<string, unknown> | undefined = entry.reference): FigureView {
   const { meta } = entry;
   const number = paperFigureNumber(meta.paperFigure);
   const title = forReaders(meta.title.replace(/^\s*Fig(?:ure)?\.?\s*\d+\s*:\s*/i, ""));

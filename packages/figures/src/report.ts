@@ -24,7 +24,7 @@ export interface ReportSummary {
 export async function buildReport(reportsDirectory: string = reportsDir()): Promise<ReportSummary> {
   // Figures are named by their configs (experiments/<id>.json) and drawn with the paper's values from them.
   const figures = readFigures(reportsDirectory, experimentsDir());
-  const views = figures.map((figure) => figureView(figure, figure.reference));
+  const views = figures.map((figure) => figureView(figure));
   const timings = readTimings(reportsDirectory);
   const context: ReportContext = { commit: gitCommit(), date: new Date().toISOString(), machine: formatMachine(machineInfo()) };
   const markdownFile = path.join(reportsDirectory, "REPORT.md");
