@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { writeFigure, type ClaimResult } from "@sam-repro/figures";
-import { InputError, type ClaimSpec, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { fileURLToPath } from "node:url";
+import { InputError, declaredRule, judgeFraction, judgeThreshold, judgedClaim, type ClaimSpec, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { generateSparseRegression, type RegressionProblem } from "../problem.js";
+import { loadProblemFile } from "../problem-file.js";
 
 /** Settings shared by the diagonal-net experiments: the sparse regression problem of SPEC 2.1 and the data seeds. */
 export const sparseProblemSchema = z.strictObject({
@@ -25,6 +27,41 @@ export type SparseProblemSettings = z.infer<typeof sparseProblemSchema>;
 /** One generated problem per data seed. */
 export function problemsForSeeds(problem: SparseProblemSettings, seeds: readonly number[]): RegressionProblem[] {
   return seeds.map((seed) => generateSparseRegression({ ...problem, seed }));
+}
+
+/** The official notebook's own data (NumPy seed 0, SPEC 2.1), written by tools/make-notebook-data.py (n 20, d 30, r 3, 1000 test rows). */
+export const NOTEBOOK_DATA_FILE = fileURLToPath(new URL("../../fixtures/notebook-seed0.json", import.meta.url));
+
+/** The notebook's problem when it has the configured sizes; null otherwise (e.g. a smaller smoke test set). */
+export function notebookProblem(problem: SparseProblemSettings): RegressionProblem | null {
+  const data = loadProblemFile(NOTEBOOK_DATA_FILE);
+  return data.n === problem.n && data.d === problem.d && data.nTest === problem.nTest ? data : null;
+}
+
+/**
+ * A qualitative claim checked on every generated data draw and on the notebook's own data: the verdict is the
+ * config's fraction-of-draws rule over the generated draws; the notebook's outcome is reported beside it (it does
+ * not vote: one draw says little, but it is the problem the notebook's printed numbers come from).
+ */
+export function drawsClaim(
+  config: ExperimentConfig<unknown>,
+  id: string,
+  outcome: { heldPerDraw: readonly boolean[]; notebook: { held: boolean; value: string } | null; ourValue: string; details: string },
+): ClaimResult {
+  const judgement = judgeFraction(declaredRule(config, id, ["fraction-of-draws"]), outcome.heldPerDraw);
+  const held = outcome.heldPerDraw.filter(Boolean).length;
+  const notebook = outcome.notebook ? `; notebook data (NumPy seed 0): ${outcome.notebook.held ? "holds" : "does not hold"} (${outcome.notebook.value})` : "; notebook data: not run at this profile's sizes";
+  return judgedClaim(config, id, {
+    ourValue: `${held} of ${outcome.heldPerDraw.length} draws${notebook}; ${outcome.ourValue}`,
+    judgement,
+    details: outcome.details,
+  });
+}
+
+/** A deterministic claim judged by the config's threshold rule on `measured` (the rule's quantity). */
+export function thresholdClaim(config: ExperimentConfig<unknown>, id: string, outcome: { measured: number; ourValue: string; details: string }): ClaimResult {
+  const judgement = judgeThreshold(declaredRule(config, id, ["threshold"]), outcome.measured, config.settings as Record<string, unknown>, formatNumber);
+  return judgedClaim(config, id, { ourValue: outcome.ourValue, judgement, details: outcome.details });
 }
 
 export interface SeedStatistics {
