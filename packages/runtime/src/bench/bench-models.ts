@@ -1,11 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
+import { batchNormTraining } from "../native/batch-norm-ops.js";
 import { groupedConv2d } from "../native/grouped-ops.js";
 import { SeededRandom } from "../random.js";
 
 /**
  * Minimal CIFAR networks for the training benchmark, written with tfjs ops on plain variables the
- * way @sam-repro/deep-nets writes its models (BatchNorm as x * s + t with batch statistics from
- * tf.moments), so that the benchmark measures the kernels real training runs. The PyTorch twin is
+ * way @sam-repro/deep-nets writes its models (BatchNorm + ReLU through batchNormTraining: fused on the native
+ * backend, x * s + t from tf.moments elsewhere), so that the benchmark measures the kernels real training runs. The PyTorch twin is
  * pytorch_training_bench.py. Runtime cannot depend on deep-nets (deep-nets depends on runtime).
  */
 export interface BenchModel {
@@ -60,8 +61,11 @@ class ParameterStore {
 /** The layers a forward pass uses: on the variables, or on replicated weights (grouped). */
 interface Layers {
   conv(x: tf.Tensor4D, name: string, stride: number): tf.Tensor4D;
-  /** y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's (or group's) mean and variance. */
-  batchNorm(x: tf.Tensor4D, name: string): tf.Tensor4D;
+  /**
+   * y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's (or group's) mean and
+   * variance, then ReLU when `relu` (batchNormTraining: fused on the native backend).
+   */
+  batchNorm(x: tf.Tensor4D, name: string, relu?: boolean): tf.Tensor4D;
   /** Global average pool, then the linear layer fc. */
   head(h: tf.Tensor4D): tf.Tensor2D;
 }
@@ -72,12 +76,7 @@ function plainLayers(p: ParameterStore): Layers {
       const filter = p.get(name) as unknown as tf.Tensor4D;
       return tf.conv2d(x, filter, stride, filter.shape[0] === 1 ? "valid" : "same");
     },
-    batchNorm: (x, name) => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      const scale = tf.mul(p.get(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
-      const shift = tf.sub(p.get(`${name}.beta`), tf.mul(mean, scale));
-      return tf.add(tf.mul(x, scale), shift);
-    },
+    batchNorm: (x, name, relu = false) => batchNormTraining(x, p.get(`${name}.gamma`), p.get(`${name}.beta`), { relu, epsilon: 1e-5 }).y,
     head: (h) => tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.get("fc.w") as unknown as tf.Tensor2D), p.get("fc.b")),
   };
 }
@@ -93,13 +92,7 @@ function groupedLayers(p: ParameterStore, weights: tf.Tensor[], k: number): Laye
       const filter = get(name);
       return groupedConv2d(x, filter, stride, filter.shape[1] === 1 ? "valid" : "same");
     },
-    batchNorm: (x, name) => {
-      const rows = tf.reshape(x, [k, -1, x.shape[3]]);
-      const { mean, variance } = tf.moments(rows, [1], true);
-      const scale = tf.mul(perGroup(`${name}.gamma`), tf.rsqrt(tf.add(variance, 1e-5)));
-      const shift = tf.sub(perGroup(`${name}.beta`), tf.mul(mean, scale));
-      return tf.reshape(tf.add(tf.mul(rows, scale), shift), x.shape);
-    },
+    batchNorm: (x, name, relu = false) => batchNormTraining(x, get(`${name}.gamma`), get(`${name}.beta`), { groups: k, relu, epsilon: 1e-5 }).y,
     head: (h) => {
       const features = tf.reshape(tf.mean(h, [1, 2]), [k, -1, h.shape[3]]) as tf.Tensor3D;
       const logits = tf.add(tf.matMul(features, get("fc.w") as tf.Tensor3D), perGroup("fc.b"));
@@ -157,9 +150,9 @@ export function resnet20(seed = 1): BenchModel {
   }
   p.dense("fc", 64, 10);
   return model("resnet20", p, (x, l) => {
-    let h = tf.relu(l.batchNorm(l.conv(x, "stem", 1), "stem.bn"));
+    let h = l.batchNorm(l.conv(x, "stem", 1), "stem.bn", true);
     for (const b of blocks) {
-      let y = tf.relu(l.batchNorm(l.conv(h, `${b.name}.conv1`, b.stride), `${b.name}.bn1`));
+      let y = l.batchNorm(l.conv(h, `${b.name}.conv1`, b.stride), `${b.name}.bn1`, true);
       y = l.batchNorm(l.conv(y, `${b.name}.conv2`, 1), `${b.name}.bn2`);
       const shortcut = p.byName.has(`${b.name}.shortcut`) ? l.batchNorm(l.conv(h, `${b.name}.shortcut`, b.stride), `${b.name}.bns`) : h;
       h = tf.relu(tf.add(y, shortcut));
@@ -186,13 +179,13 @@ export function preactResnet18(width: number, seed = 1): BenchModel {
   return model(`preact18-w${width}`, p, (x, l) => {
     let h = l.conv(x, "stem", 1);
     for (const b of blocks) {
-      const activated = tf.relu(l.batchNorm(h, `${b.name}.bn1`));
+      const activated = l.batchNorm(h, `${b.name}.bn1`, true);
       const shortcut = p.byName.has(`${b.name}.shortcut`) ? l.conv(activated, `${b.name}.shortcut`, b.stride) : h;
       let y = l.conv(activated, `${b.name}.conv1`, b.stride);
-      y = l.conv(tf.relu(l.batchNorm(y, `${b.name}.bn2`)), `${b.name}.conv2`, 1);
+      y = l.conv(l.batchNorm(y, `${b.name}.bn2`, true), `${b.name}.conv2`, 1);
       h = tf.add(y, shortcut);
     }
-    return l.head(tf.relu(l.batchNorm(h, "head.bn")));
+    return l.head(l.batchNorm(h, "head.bn", true));
   });
 }
 
