@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, type Profile } from "@sam-repro/runner";
 import { VERDICTS, type ClaimResult, type FigureMeta, type Verdict } from "./types.js";
+import { figureDirectoryProblem } from "./write-figure.js";
 
 /** One figure as written by `writeFigure`. */
 export interface FigureEntry {
@@ -33,10 +34,12 @@ export function readFigures(reportsDirectory: string, experimentsDirectory?: str
   if (!existsSync(reportsDirectory)) return [];
   const entries: FigureEntry[] = [];
   for (const name of readdirSync(reportsDirectory, { withFileTypes: true })) {
-    if (!name.isDirectory()) continue;
+    if (!name.isDirectory() || name.name.startsWith(".")) continue; // hidden: a figure being written (writeFigure)
     const directory = path.join(reportsDirectory, name.name);
     const metaFile = path.join(directory, "meta.json");
     if (!existsSync(metaFile)) continue;
+    const problem = figureDirectoryProblem(directory);
+    if (problem) throw new InputError(`${directory}: ${problem}; the figure was not written whole, run it again (sam-repro reproduce <package> --only ${name.name})`);
     const config = experimentsDirectory ? readConfig(experimentsDirectory, name.name) : null;
     const meta = { ...readJson<FigureMeta>(metaFile), ...(config ? configLabels(config) : {}) };
     const claimsFile = path.join(directory, "claims.json");

@@ -18,9 +18,14 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
   }
 }
 
-/** JSON with two-space indentation and a final newline, written atomically. */
+/** JSON with two-space indentation and a final newline; NaN/Infinity as strings, typed arrays as arrays. */
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value, jsonReplacer, 2)}\n`;
+}
+
+/** JSON as formatJson, written atomically. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, `${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  writeFileAtomic(file, formatJson(value));
 }
 
 /**

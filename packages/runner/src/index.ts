@@ -1,4 +1,4 @@
-export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+export { formatJson, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 export { Checkpoint } from "./checkpoint.js";
 export { InputError } from "./errors.js";
 export {
