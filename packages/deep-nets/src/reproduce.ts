@@ -5,6 +5,7 @@ import { FIG9_ID, reproduceFig9 } from "./experiments/fig9-finetuning.js";
 import { FIG10_ID, reproduceFig10 } from "./experiments/fig10-interpolation.js";
 import { MSAM_ID, reproduceMsam } from "./experiments/msam-vs-m.js";
 import { MSHARPNESS_FIGURES } from "./experiments/msharpness-figures.js";
+import { ensureCifar } from "./data/download.js";
 
 /** The figures of this package, in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs). */
 export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Promise<FigureOutput> }> = [
@@ -21,9 +22,12 @@ export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Pro
  * (SPEC 5.B). Training runs go to runs/deep-nets/<profile>/ and are reused when their config is unchanged.
  */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
+  let data: Promise<unknown> | null = null;
   const runners = FIGURES.map((figure) => ({
     id: figure.id,
     run: async (profile: Profile) => {
+      // CIFAR-10 is fetched on first use; offline, the error names the download command (download.ts).
+      await (data ??= ensureCifar("cifar10"));
       const output = await figure.run(profile);
       const directory = await writeFigure(output);
       return `wrote ${directory} — ${output.claims.map((claim) => `${claim.id}: ${claim.verdict}`).join(", ")}`;

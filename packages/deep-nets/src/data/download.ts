@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { InputError, writeFileAtomic } from "@sam-repro/runner";
+import { InputError, createProgress, writeFileAtomic, type Progress } from "@sam-repro/runner";
+import { DATA_DIR_ENV_VAR, defaultDataDirectories, findDatasetDirectory, resolveDataDirectory } from "./cifar-files.js";
 import type { DatasetName } from "./cifar-format.js";
 import { readTar } from "./tar.js";
 
@@ -104,4 +105,63 @@ export async function downloadCifar(dataset: DatasetName, options: DownloadOptio
     }
   }
   return { directory: path.join(root, archive.directory), files };
+}
+
+export interface EnsureOptions {
+  /** `--data-dir`; with it (or SAM_REPRO_DATA_DIR) nothing is downloaded: an explicit directory is the user's. */
+  explicitDirectory?: string;
+  /** Directories searched before downloading (default: <workspace>/data, <workspace>/../shared/datasets). */
+  searchDirectories?: string[];
+  /** Where a download is unpacked (default: <workspace>/data). */
+  target?: string;
+  /** Another archive address and md5 (tests use a local server). */
+  url?: string;
+  md5?: string | null;
+  /** Progress of the download (default: a bar with ETA on stderr, in MB). */
+  onProgress?: DownloadOptions["onProgress"];
+}
+
+/** The download command a user runs by hand, named in every error of ensureCifar. */
+export function downloadCommand(dataset: DatasetName): string {
+  return `npx sam-repro data download ${dataset}`;
+}
+
+/**
+ * The data directory that holds `dataset`, fetching the official archive on first use: when neither
+ * `--data-dir` nor SAM_REPRO_DATA_DIR is given and no default directory holds the dataset, the archive is
+ * downloaded (progress bar, md5 checked) and unpacked into <workspace>/data, as `sam-repro data download`
+ * does. A failed download (offline, mirror down, bad checksum) is an InputError that names the command
+ * to run by hand; figures that do not need the dataset are unaffected.
+ */
+export async function ensureCifar(dataset: DatasetName, options: EnsureOptions = {}): Promise<{ dataDirectory: string; downloaded: boolean }> {
+  if (options.explicitDirectory != null || process.env[DATA_DIR_ENV_VAR]) {
+    return { dataDirectory: resolveDataDirectory(dataset, options.explicitDirectory), downloaded: false };
+  }
+  const searched = options.searchDirectories ?? defaultDataDirectories();
+  const found = searched.find((directory) => findDatasetDirectory(dataset, directory) != null);
+  if (found) return { dataDirectory: found, downloaded: false };
+  const target = options.target ?? defaultDataDirectories()[0]!;
+  let bar: Progress | null = null;
+  const onProgress =
+    options.onProgress ??
+    ((received: number, total: number | null) => {
+      if (!total) return;
+      bar ??= createProgress(`download ${dataset} (MB)`, Math.ceil(total / 1e6), 2);
+      bar.update(Math.min(Math.floor(received / 1e6), Math.ceil(total / 1e6)));
+    });
+  process.stderr.write(`${dataset} not found in ${searched.join(" or ")}; downloading it into ${target}\n`);
+  try {
+    await downloadCifar(dataset, { dataDirectory: target, onProgress, ...(options.url ? { url: options.url } : {}), ...(options.md5 !== undefined ? { md5: options.md5 } : {}) });
+  } catch (error) {
+    throw new InputError(
+      `${dataset}: not found in ${searched.join(" or ")}, and fetching it failed: ${(error as Error).message}. ` +
+        `Run \`${downloadCommand(dataset)}\` when online, or pass --data-dir / set ${DATA_DIR_ENV_VAR}`,
+    );
+  } finally {
+    (bar as Progress | null)?.stop();
+  }
+  if (findDatasetDirectory(dataset, target) == null) {
+    throw new InputError(`${dataset}: the archive unpacked into ${target} holds no ${dataset} test file; run \`${downloadCommand(dataset)}\``);
+  }
+  return { dataDirectory: target, downloaded: true };
 }
