@@ -14,11 +14,12 @@ namespace {
 constexpr int64_t kRowsPerItem = 256;
 
 /**
- * out[g, c, k] = sum over rows r of group g of term(g, r, c, k) for k < K, accumulated in double: per item
- * of kRowsPerItem rows, then the items of a group in order.
+ * out[g, k, c] = sum over the rows r of group g of what add_row(g, r, acc) adds to acc[k * C + c] (k < K), in
+ * double: per item of kRowsPerItem rows, then the items of a group in order. add_row loops over the channels
+ * itself, so that the compiler vectorizes it.
  */
-template <int K, typename Term>
-void channel_sums(const BatchNormShape& s, const Term& term, std::vector<double>& out) {
+template <int K, typename AddRow>
+void channel_sums(const BatchNormShape& s, const AddRow& add_row, std::vector<double>& out) {
   const int64_t C = s.channels, items_per_group = (s.rows + kRowsPerItem - 1) / kRowsPerItem;
   std::vector<double> partial((size_t)(s.groups * items_per_group * K * C), 0.0);
   parallel_for(s.groups * items_per_group, 1, [&](int64_t begin, int64_t end, int) {
@@ -26,12 +27,7 @@ void channel_sums(const BatchNormShape& s, const Term& term, std::vector<double>
       const int64_t g = item / items_per_group, r0 = (item % items_per_group) * kRowsPerItem;
       const int64_t r1 = std::min(s.rows, r0 + kRowsPerItem);
       double* acc = partial.data() + item * K * C;
-      for (int64_t r = r0; r < r1; r++)
-        for (int64_t c = 0; c < C; c++) {
-          double values[K];
-          term(g, r, c, values);
-          for (int k = 0; k < K; k++) acc[k * C + c] += values[k];
-        }
+      for (int64_t r = r0; r < r1; r++) add_row(g, r, acc);
     }
   });
   out.assign((size_t)(s.groups * K * C), 0.0);
@@ -61,13 +57,23 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
   const int64_t C = s.channels, R = s.rows;
   auto at = [&](int64_t g, int64_t r) { return (g * R + r) * C; };
   std::vector<double> sums;
-  channel_sums<1>(s, [&](int64_t g, int64_t r, int64_t c, double* v) { v[0] = x[at(g, r) + c]; }, sums);
+  channel_sums<1>(
+      s,
+      [&](int64_t g, int64_t r, double* __restrict acc) {
+        const float* __restrict xr = x + at(g, r);
+        for (int64_t c = 0; c < C; c++) acc[c] += (double)xr[c];
+      },
+      sums);
   for (int64_t i = 0; i < s.groups * C; i++) mean[i] = (float)(sums[i] / (double)R);
   channel_sums<1>(
       s,
-      [&](int64_t g, int64_t r, int64_t c, double* v) {
-        const double d = (double)x[at(g, r) + c] - (double)mean[g * C + c];
-        v[0] = (double)(float)(d * d);
+      [&](int64_t g, int64_t r, double* __restrict acc) {
+        const float* __restrict xr = x + at(g, r);
+        const float* __restrict mr = mean + g * C;
+        for (int64_t c = 0; c < C; c++) {
+          const double d = (double)xr[c] - (double)mr[c];
+          acc[c] += (double)(float)(d * d);
+        }
       },
       sums);
   for (int64_t i = 0; i < s.groups * C; i++) variance[i] = (float)(sums[i] / (double)R);
@@ -95,32 +101,59 @@ void batch_norm_backward(const float* dy, const float* x, const float* y, const 
                          const float* variance, float* dx, float* dgamma, float* dbeta, const BatchNormShape& s) {
   const int64_t C = s.channels, R = s.rows;
   auto at = [&](int64_t g, int64_t r) { return (g * R + r) * C; };
-  std::vector<float> invstd((size_t)(s.groups * C));
-  for (int64_t i = 0; i < s.groups * C; i++) invstd[i] = 1.0f / std::sqrt(variance[i] + s.epsilon);
-  auto upstream = [&](int64_t i) { return s.relu ? (y[i] > 0.0f ? dy[i] : 0.0f) : dy[i]; };
+  // sums[g][0][c] = sum dz, sums[g][1][c] = sum dz * (x - mean); dz = dy masked by y > 0 with relu.
   std::vector<double> sums;
   channel_sums<2>(
       s,
-      [&](int64_t g, int64_t r, int64_t c, double* v) {
-        const int64_t i = at(g, r) + c;
-        const double dz = upstream(i);
-        v[0] = dz;
-        v[1] = dz * ((double)x[i] - (double)mean[g * C + c]) * (double)invstd[g * C + c];
+      [&](int64_t g, int64_t r, double* __restrict acc) {
+        const float* __restrict dyr = dy + at(g, r);
+        const float* __restrict xr = x + at(g, r);
+        const float* __restrict mr = mean + g * C;
+        if (s.relu) {
+          const float* __restrict yr = y + at(g, r);
+          for (int64_t c = 0; c < C; c++) {
+            // dy * step(y) as tfjs's Relu gradient forms it (a product: no branch, so the loop vectorizes).
+            const double dz = dyr[c] * (yr[c] > 0.0f ? 1.0f : 0.0f);
+            acc[c] += dz;
+            acc[C + c] += dz * ((double)xr[c] - (double)mr[c]);
+          }
+        } else {
+          for (int64_t c = 0; c < C; c++) {
+            const double dz = dyr[c];
+            acc[c] += dz;
+            acc[C + c] += dz * ((double)xr[c] - (double)mr[c]);
+          }
+        }
       },
       sums);
+  // dx = k1 dz + k2 x + k3 per channel: k1 = gamma invstd, k2 = -k1 invstd dgamma / R, k3 = -k1 dbeta / R - k2 mean.
+  std::vector<float> k1((size_t)(s.groups * C)), k2((size_t)(s.groups * C)), k3((size_t)(s.groups * C));
   for (int64_t g = 0; g < s.groups; g++)
     for (int64_t c = 0; c < C; c++) {
-      dbeta[g * C + c] = (float)sums[(g * 2 + 0) * C + c];
-      dgamma[g * C + c] = (float)sums[(g * 2 + 1) * C + c];
+      const int64_t k = g * C + c;
+      const double invstd = 1.0 / std::sqrt((double)variance[k] + (double)s.epsilon);
+      const double sum_dz = sums[(g * 2) * C + c], sum_dz_xhat = sums[(g * 2 + 1) * C + c] * invstd;
+      dbeta[k] = (float)sum_dz;
+      dgamma[k] = (float)sum_dz_xhat;
+      const double a = (double)gamma[k] * invstd, b = -a * invstd * sum_dz_xhat / (double)R;
+      k1[k] = (float)a;
+      k2[k] = (float)b;
+      k3[k] = (float)(-a * sum_dz / (double)R - b * (double)mean[k]);
     }
   over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++)
+    const float* __restrict a = k1.data() + g * C;
+    const float* __restrict b = k2.data() + g * C;
+    const float* __restrict d = k3.data() + g * C;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict dyr = dy + at(g, r);
+      const float* __restrict xr = x + at(g, r);
+      const float* __restrict yr = s.relu ? y + at(g, r) : nullptr;
+      float* __restrict dxr = dx + at(g, r);
       for (int64_t c = 0; c < C; c++) {
-        const int64_t i = at(g, r) + c, k = g * C + c;
-        const double xhat = ((double)x[i] - (double)mean[k]) * (double)invstd[k];
-        const double inner = (double)upstream(i) - sums[(g * 2) * C + c] / (double)R - xhat * sums[(g * 2 + 1) * C + c] / (double)R;
-        dx[i] = (float)((double)gamma[k] * (double)invstd[k] * inner);
+        const float dz = yr == nullptr ? dyr[c] : dyr[c] * (yr[c] > 0.0f ? 1.0f : 0.0f);
+        dxr[c] = a[c] * dz + b[c] * xr[c] + d[c];
       }
+    }
   });
 }
 
