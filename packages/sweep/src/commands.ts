@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { DATA_DIR_ENV_VAR, RUNS_DIR_ENV_VAR, runsDirectory } from "@sam-repro/deep-nets";
 import { InputError, REPORTS_DIR_ENV_VAR, checkOutputLocation, parseProfile, profileReportsDir } from "@sam-repro/runner";
 import { BACKEND_ENV_VAR, describeBackend, initBackend } from "@sam-repro/runtime";
-import { REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, resolveQueueTarget } from "./connection.js";
+import { checkReachable, REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, resolveQueueTarget } from "./connection.js";
 import { queueStatus, resolveSweepTarget, sweep, SWEEP_PACKAGES } from "./sweep.js";
 import { startWorker } from "./worker.js";
 
@@ -28,7 +28,9 @@ export function registerCommands(program: Command): void {
     .option("--status", "show the queue's runs and workers, then exit")
     .action(async (target: string | undefined, flags: { profile?: string; queue?: string | true; attempts: string; out?: string; status?: boolean }) => {
       if (flags.status) {
-        process.stdout.write(`${await queueStatus(resolveQueueTarget(flags.queue))}\n`);
+        const target = resolveQueueTarget(flags.queue);
+        await checkReachable(target);
+        process.stdout.write(`${await queueStatus(target)}\n`);
         return;
       }
       if (!target) throw new InputError(`sweep: a figure id or package is required; allowed: ${SWEEP_PACKAGES.join(", ")} or one of their figure ids`);
@@ -36,6 +38,7 @@ export function registerCommands(program: Command): void {
       await resolveSweepTarget(target); // an unknown target fails before anything is loaded or written
       const attempts = positiveInteger("--attempts", flags.attempts);
       const queue = flags.queue !== undefined ? resolveQueueTarget(flags.queue) : undefined;
+      if (queue) await checkReachable(queue);
       // As `reproduce`: a non-default profile never overwrites the committed results in reports/.
       const out = profileReportsDir(profile, flags.out);
       checkOutputLocation(out, flags.out != null ? "--out" : "reports directory");
@@ -58,6 +61,7 @@ export function registerCommands(program: Command): void {
     .action(async (flags: { queue?: string | true; concurrency: string; runsDir?: string; dataDir?: string }) => {
       const target = resolveQueueTarget(flags.queue);
       const concurrency = positiveInteger("--concurrency", flags.concurrency);
+      await checkReachable(target);
       const runs = path.resolve(flags.runsDir ?? runsDirectory());
       const trainerEnv: Record<string, string> = {};
       if (flags.dataDir) trainerEnv[DATA_DIR_ENV_VAR] = path.resolve(flags.dataDir);

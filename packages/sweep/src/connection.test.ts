@@ -1,8 +1,9 @@
 import { describe, expect, test } from "@jest/globals";
+import net from "node:net";
 import { Command } from "commander";
 import { InputError } from "@sam-repro/runner";
 import { registerCommands } from "./commands.js";
-import { describeTarget, parseRedisUrl, resolveQueueTarget } from "./connection.js";
+import { checkReachable, describeTarget, parseRedisUrl, resolveQueueTarget } from "./connection.js";
 import { jobIdOf, parseTrainRequest, REQUEST_FORMAT } from "./messages.js";
 
 describe("queue URL and secrets", () => {
@@ -25,6 +26,18 @@ describe("queue URL and secrets", () => {
     expect(() => resolveQueueTarget("http://host:6379", {})).toThrow(/--queue: protocol "http:" in "http:\/\/host:6379"; allowed: redis:, rediss:/);
     expect(() => resolveQueueTarget("redis://host/abc", {})).toThrow(/--queue: database "abc" .*allowed: an integer >= 0/);
     expect(() => resolveQueueTarget(true, {})).toThrow(/--queue: no URL given and SAM_REPRO_REDIS_URL is not set/);
+  });
+});
+
+describe("reachability", () => {
+  test("a queue nobody listens on is a one-line input error naming it", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve)); // the port is now free: connecting is refused
+    await expect(checkReachable({ host: "127.0.0.1", port, db: 0, tls: false })).rejects.toThrow(
+      new RegExp(`--queue: cannot reach redis://127.0.0.1:${port} \\(ECONNREFUSED\\)`),
+    );
   });
 });
 

@@ -67,6 +67,27 @@ function redact(text: string): string {
   return text.replace(/\/\/([^@/]*)@/, (_match, credentials: string) => `//${credentials.includes(":") ? credentials.split(":")[0] + ":***" : credentials}@`);
 }
 
+/**
+ * Connects once and sends PING, so that a wrong host, port or password is a one-line error at the start
+ * (later, BullMQ reconnects by itself). Throws an InputError naming the queue and the reason.
+ */
+export async function checkReachable(target: RedisTarget, timeoutMs = 5000): Promise<void> {
+  const client = new RespClient(target);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    await Promise.race([client.connect().then(() => client.send("PING", [])), timeout]);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new InputError(`--queue: cannot reach ${describeTarget(target)} (${reason}); is Redis running there, the port open and the password (${REDIS_URL_ENV_VAR} / ${REDIS_PASSWORD_ENV_VAR}) right?`);
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}
+
 const require = createRequire(import.meta.url);
 
 /** Whether the ioredis driver is installed (BullMQ's default); otherwise the built-in RESP client is used. */
