@@ -6,7 +6,8 @@
  *
  *   node --conditions=@sam-repro/source --import tsx tools/rejudge-claims.ts [figure-id ...]
  *
- * Without ids: every deep-net figure that has such a function (Figs. 1, 9, 10, 12, m-SAM vs m, training convergence).
+ * Without ids: every deep-net figure (Figs. 1, 9, 10, 12, m-SAM vs m, training convergence). `sam-two-cycle` can be
+ * named too (its data.json keeps what its claims need).
  * A bad id or a figure without committed data exits 2 with one line naming it.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import { rejudgeDeepNetClaims } from "@sam-repro/deep-nets";
 import { rejudgeConvergenceClaims } from "@sam-repro/convergence";
 
 const DEFAULT_IDS = ["fig1-perturbations", "msam-vs-m", "fig9-finetuning", "fig10-interpolation", "fig12-label-noise", "deep-net-training-convergence"];
+const ALLOWED_IDS = [...DEFAULT_IDS, "sam-two-cycle"];
 
 function readJson(file: string): Record<string, unknown> {
   if (!existsSync(file)) throw new InputError(`${file}: missing (the figure has no committed report to re-judge)`);
@@ -32,7 +34,7 @@ function rejudge(id: string): string {
   const experiment = loadExperiment(id, meta.profile as Profile, z.unknown());
   const figure = { data, setup: meta.setup as Record<string, unknown> };
   const claims = rejudgeDeepNetClaims(id, figure, experiment) ?? rejudgeConvergenceClaims(id, figure, experiment);
-  if (!claims) throw new InputError(`figure id: "${id}" has no re-judging function; allowed: ${DEFAULT_IDS.join(", ")}`);
+  if (!claims) throw new InputError(`figure id: "${id}" has no re-judging function; allowed: ${ALLOWED_IDS.join(", ")}`);
   const note = `Re-judged by tools/rejudge-claims.ts from the committed data.json (runs of ${String(meta.date)}, commit ${String(meta.commit)}); nothing retrained.`;
   writeJsonAtomic(path.join(directory, "claims.json"), claims.map((claim) => ({ ...claim, details: `${note} ${claim.details ?? ""}`.trim() })));
   const changes = claims.map((claim) => `${claim.id}: ${previous.find((p) => p.id === claim.id)?.verdict ?? "new"} -> ${claim.verdict}`);

@@ -1,6 +1,7 @@
 /**
- * Re-judging the claims of this package's committed deep-net figures (Fig. 12, training convergence) from their
- * reports/<id>/data.json and meta.json settings, without training (see @sam-repro/deep-nets' rejudge.ts).
+ * Re-judging the claims of this package's committed figures whose data.json keeps what the claims need (Fig. 12,
+ * training convergence, the two-cycle figure) from their reports/<id>/data.json and meta.json settings, without
+ * training or rendering (see @sam-repro/deep-nets' rejudge.ts).
  */
 import type { ClaimResult } from "@sam-repro/figures";
 import type { ExperimentConfig } from "@sam-repro/runner";
@@ -8,6 +9,8 @@ import type { RunResult } from "@sam-repro/deep-nets";
 import { LABEL_NOISE_ID, TRAINING_CONVERGENCE_ID } from "./deep-net-ids.js";
 import { labelNoiseClaims, type LabelNoiseSettings, type PanelOutcome, type RunOutcome } from "./fig12-label-noise.js";
 import { methodOutcomes, trainingConvergenceClaims, type TrainingConvergenceSettings } from "./deep-net-training-convergence.js";
+import { TWO_CYCLE_ID, twoCycleClaims, type DistanceOutcome } from "./sam-two-cycle.js";
+import type { TwoCycleSettings } from "../settings.js";
 
 /** A number as data.json stores it: NaN is written as "NaN" or null. */
 const numeric = (value: unknown): number => (typeof value === "number" ? value : Number.NaN);
@@ -48,6 +51,10 @@ export function rejudgeConvergenceClaims(id: string, figure: { data: Record<stri
       }),
     );
     return trainingConvergenceClaims(experiment, settings, outcomes);
+  }
+  if (id === TWO_CYCLE_ID) {
+    const cycles = data.cycles as Array<{ gammaLambda: number; predictedAmplitude: number; relativeError: number; alternates: boolean }>;
+    return twoCycleClaims(experiment as ExperimentConfig<TwoCycleSettings>, cycles, data.distanceRuns as DistanceOutcome[]);
   }
   return undefined;
 }

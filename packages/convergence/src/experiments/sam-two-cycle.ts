@@ -2,10 +2,10 @@
  * Figure sam-two-cycle (issue 5 part 1, SPEC 2.4 / 5.A5): normalized SAM with constant rho settles on the 2-cycle
  * +-gamma lambda rho / (2 - gamma lambda) in 1-D and at a distance floor in d > 1; with rho_t -> 0 it converges.
  */
-import { loadExperiment, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { PALETTE, writeFigure, type ClaimResult, type Curve, type Row } from "@sam-repro/figures";
 import { distanceFloorRuns, oneDimensionalCycles } from "../quadratic-experiments.js";
-import { twoCycleSettingsSchema } from "../settings.js";
+import { twoCycleSettingsSchema, type TwoCycleSettings } from "../settings.js";
 import { twoCycleAmplitude } from "../theory.js";
 import { curve, twoCycleSpec } from "../figure-specs.js";
 import { NO_PAPER_FIGURE, claimResult, fmt } from "./shared.js";
@@ -17,7 +17,7 @@ const CYCLE_COLORS = [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red, 
 export async function reproduceTwoCycle(profile: Profile): Promise<string> {
   const started = performance.now();
   const config = loadExperiment(TWO_CYCLE_ID, profile, twoCycleSettingsSchema);
-  const { oneDimensional, highDimensional, criteria } = config.settings;
+  const { oneDimensional, highDimensional } = config.settings;
   const cycles = oneDimensionalCycles(oneDimensional);
   const floors = distanceFloorRuns(highDimensional);
   const lambdaMax = Math.max(...highDimensional.spectrum);
@@ -43,7 +43,6 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
   // d-dimensional panel: ||w_t|| of each run (log-spaced samples) and the predicted floor / amplitude.
   const distanceCurves: Curve[] = [];
   const distanceRows: Row[] = [];
-  const constantRuns = floors.filter((run) => run.variant === "sam" && run.rhoDescription === `${highDimensional.rho}`);
   const decayingRun = floors.find((run) => run.variant === "sam" && run.rhoDescription !== `${highDimensional.rho}`)!;
   const usamRun = floors.find((run) => run.variant === "usam")!;
   const sampleSteps = logSpacedSteps(highDimensional.steps, 120);
@@ -67,14 +66,74 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
     }
   });
 
+  const distanceRuns = floors.map(({ norms, ...rest }) => ({ ...rest, finalDistance: norms[norms.length - 1]!, stepsRun: norms.length - 1 }));
+  const claims = twoCycleClaims(config, cycles, distanceRuns);
+
+  const spec = twoCycleSpec({
+    iterateRows,
+    distanceRows,
+    cycleCurves,
+    distanceCurves,
+    subtitle: [
+      `w ← w − γ∇L(w + ρ∇L/‖∇L‖) (Float64Sam). Left: λ = ${oneDimensional.lambda}, ρ = ${oneDimensional.rho}. ` +
+        `Right: d = ${highDimensional.spectrum.length}, ρ = ${highDimensional.rho} or ρ_t = ρ(t+1)^-${highDimensional.decayPower}.`,
+      "Dashed: SPEC 2.4's ±γλρ/(2 − γλ) and, for d > 1, the top eigen-direction's amplitude. No paper figure.",
+    ],
+  });
+  return writeFigure({
+    id: TWO_CYCLE_ID,
+    title: config.title,
+    paperFigure: NO_PAPER_FIGURE,
+    profile,
+    setup: config.settings,
+    data: {
+      cycles: cycles.map(({ iterates, ...rest }) => ({ ...rest, lastIterates: iterates.slice(-oneDimensional.tail) })),
+      distanceRuns,
+      iterateRows,
+      distanceRows,
+    },
+    spec,
+    claims,
+    wallSeconds: (performance.now() - started) / 1000,
+  });
+}
+
+/** About `count` distinct integer steps from 1 to `last`, evenly spaced on a log scale. */
+function logSpacedSteps(last: number, count: number): number[] {
+  const steps = new Set<number>();
+  for (let i = 0; i < count; i++) steps.add(Math.round(Math.pow(last, i / (count - 1))));
+  return [...steps].sort((a, b) => a - b);
+}
+
+/** What the claims need of a 1-D cycle run (data.json keeps it). */
+type CycleOutcome = Pick<ReturnType<typeof oneDimensionalCycles>[number], "gammaLambda" | "predictedAmplitude" | "relativeError" | "alternates">;
+/** What the claims need of a d-dimensional run: data.json's distanceRuns (the norms reduced to the final one). */
+export interface DistanceOutcome {
+  label: string;
+  variant: string;
+  gamma: number;
+  rhoDescription: string;
+  predicted: number;
+  tailMean: number;
+  finalDistance: number;
+  stepsRun: number;
+}
+
+/** The three claims from the runs' outcomes, each by its declared threshold rule (pure: rejudge reuses it). */
+export function twoCycleClaims(config: ExperimentConfig<TwoCycleSettings>, cycles: readonly CycleOutcome[], floors: readonly DistanceOutcome[]): ClaimResult[] {
+  const { oneDimensional, highDimensional, criteria } = config.settings;
+  const lambdaMax = Math.max(...highDimensional.spectrum);
+  const constantRuns = floors.filter((run) => run.variant === "sam" && run.rhoDescription === `${highDimensional.rho}`);
+  const decayingRun = floors.find((run) => run.variant === "sam" && run.rhoDescription !== `${highDimensional.rho}`)!;
+  const usamRun = floors.find((run) => run.variant === "usam")!;
   const cycleErrors = cycles.map((cycle) => cycle.relativeError);
   const floorErrors = constantRuns.map((run) => Math.abs(run.tailMean - run.predicted) / run.predicted);
-  const decayingFinal = decayingRun.norms[decayingRun.norms.length - 1]!;
+  const decayingFinal = decayingRun.finalDistance;
   const trackingRatio = decayingFinal / decayingRun.predicted;
   const [low, high] = criteria.decayingTrackingBand;
   const constantFloorAtSameGamma = constantRuns.find((run) => run.gamma === decayingRun.gamma)?.predicted ?? Number.NaN;
-  const usamFinal = usamRun.norms[usamRun.norms.length - 1]!;
-  const claims = [
+  const usamFinal = usamRun.finalDistance;
+  return [
     claimResult(config, "two-cycle-1d", {
       // A run whose tail does not alternate in sign is no 2-cycle at all: it counts as an infinite error.
       measured: cycles.every((cycle) => cycle.alternates) ? Math.max(...cycleErrors) : Number.POSITIVE_INFINITY,
@@ -99,42 +158,7 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
       ourValue: `||w_T|| = ${fmt(decayingFinal)} (constant-rho floor ${fmt(constantFloorAtSameGamma)}; ratio to gamma lambda rho_T / (2 - gamma lambda) = ${fmt(trackingRatio)})`,
       details:
         `rho_t = ${highDimensional.rho} (t+1)^-${highDimensional.decayPower}: the distance follows the instantaneous cycle amplitude ` +
-        `down to 0 (band ${low}-${high}). USAM with the same constant rho reaches ||w|| = ${fmt(usamFinal)} in ${usamRun.norms.length - 1} steps.`,
+        `down to 0 (band ${low}-${high}). USAM with the same constant rho reaches ||w|| = ${fmt(usamFinal)} in ${usamRun.stepsRun} steps.`,
     }),
   ];
-
-  const spec = twoCycleSpec({
-    iterateRows,
-    distanceRows,
-    cycleCurves,
-    distanceCurves,
-    subtitle: [
-      `w ← w − γ∇L(w + ρ∇L/‖∇L‖) (Float64Sam). Left: λ = ${oneDimensional.lambda}, ρ = ${oneDimensional.rho}. ` +
-        `Right: d = ${highDimensional.spectrum.length}, ρ = ${highDimensional.rho} or ρ_t = ρ(t+1)^-${highDimensional.decayPower}.`,
-      "Dashed: SPEC 2.4's ±γλρ/(2 − γλ) and, for d > 1, the top eigen-direction's amplitude. No paper figure.",
-    ],
-  });
-  return writeFigure({
-    id: TWO_CYCLE_ID,
-    title: config.title,
-    paperFigure: NO_PAPER_FIGURE,
-    profile,
-    setup: config.settings,
-    data: {
-      cycles: cycles.map(({ iterates, ...rest }) => ({ ...rest, lastIterates: iterates.slice(-oneDimensional.tail) })),
-      distanceRuns: floors.map(({ norms, ...rest }) => ({ ...rest, finalDistance: norms[norms.length - 1], stepsRun: norms.length - 1 })),
-      iterateRows,
-      distanceRows,
-    },
-    spec,
-    claims,
-    wallSeconds: (performance.now() - started) / 1000,
-  });
-}
-
-/** About `count` distinct integer steps from 1 to `last`, evenly spaced on a log scale. */
-function logSpacedSteps(last: number, count: number): number[] {
-  const steps = new Set<number>();
-  for (let i = 0; i < count; i++) steps.add(Math.round(Math.pow(last, i / (count - 1))));
-  return [...steps].sort((a, b) => a - b);
 }
