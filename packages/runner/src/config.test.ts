@@ -15,7 +15,7 @@ function experimentJson(overrides: Record<string, unknown> = {}) {
     package: "toy",
     description: "for tests",
     reference: { erm: 1.2e-3 },
-    claims: [{ id: "toy-claim", statement: "it holds", paperValue: 7 }],
+    claims: [{ id: "toy-claim", statement: "it holds", paperValue: 7, rule: { id: "threshold", quantity: "toy", comparison: ">=", value: 7 } }],
     profiles: { smoke: { iterations: 10, rho: 0.1 }, cpu: { iterations: 100, rho: 0.1 }, paper: { iterations: 1e4, rho: 0.1 } },
     ...overrides,
   };

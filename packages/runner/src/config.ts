@@ -11,8 +11,8 @@ export const claimSpecSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, "claim ids are lower-case words joined by '-'"),
   statement: z.string().min(1),
   paperValue: z.union([z.string(), z.number()]).nullable(),
-  /** The verdict rule, fixed before any run (packages/runner/src/verdicts/rules.ts). */
-  rule: claimRuleSchema.optional(),
+  /** The verdict rule, fixed before any run (packages/runner/src/verdicts/rules.ts); every claim declares one. */
+  rule: claimRuleSchema,
   /** Whose claim it is: the paper's (the default) or a derivation of ours that the paper does not state. */
   derivation: z.enum(["paper", "ours"]).optional(),
 });
