@@ -69,8 +69,9 @@ describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
       { sam: { variant: "sam", rho: 0.1, epochWindow: [0, 0.5] } },
       { sam: { variant: "sgd" }, model: "resnet_tiny_gn" },
       { sam: { variant: "sgd" }, labelNoise: { fraction: 0.6, type: "symmetric" } },
+      { sam: { variant: "sgd" }, dataset: "cifar100" },
     ].map((overrides) => sharedJob(base, { ...overrides, seed: 1 }).name);
-    expect(names).toEqual(["erm-s1", "erm-ghost4-s1", "sam-r0.1-s1", "sam-r0.1-m4-s1", "sam-r0.1-s1", "sam-r0.1-k3-s1", "usam-r0.1-s1", "sam-r0.1-w0-0.5-s1", "gn-erm-s1", "noise0.6-erm-s1"]);
+    expect(names).toEqual(["erm-s1", "erm-ghost4-s1", "sam-r0.1-s1", "sam-r0.1-m4-s1", "sam-r0.1-s1", "sam-r0.1-k3-s1", "usam-r0.1-s1", "sam-r0.1-w0-0.5-s1", "gn-erm-s1", "noise0.6-erm-s1", "cifar100-erm-s1"]);
     // m = the batch (16) is standard SAM: one run, whichever way it is written.
     const explicit = sharedJob(base, { sam: { variant: "sam", rho: 0.1, m: 16 } });
     const implicit = sharedJob(base, { sam: { variant: "sam", rho: 0.1 } });

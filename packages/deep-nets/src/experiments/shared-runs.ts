@@ -28,12 +28,13 @@ const trim = (value: number) => String(Number(value.toPrecision(4)));
 /**
  * A readable name that is a function of the config alone (the run directory adds the config hash):
  * "erm-s0", "sam-r0.1-m8-s0", "usam-r0.3-s1", "erm-ghost8-s2", "sam-r0.1-m8-w0.5-1-s0" (SAM only in the
- * epoch window [0.5, 1]), "noise0.6-sam-r0.2-s0", "gn-erm-s0" (GroupNorm model), "erm-finetuned-s0" (started
+ * epoch window [0.5, 1]), "noise0.6-sam-r0.2-s0", "gn-erm-s0" (GroupNorm model), "cifar100-erm-s0", "erm-finetuned-s0" (started
  * from another run's weights). Settings outside the method (epochs, data, model width, ...) are in the
  * run directory's hash, not in the name.
  */
 export function runName(config: TrainConfig): string {
   const parts: string[] = [];
+  if (config.dataset !== "cifar10") parts.push(config.dataset);
   if (config.labelNoise && config.labelNoise.fraction > 0) parts.push(`noise${trim(config.labelNoise.fraction)}${config.labelNoise.type === "asymmetric" ? "a" : ""}`);
   if (config.model.endsWith("_gn")) parts.push("gn");
   const sam = config.sam;
