@@ -25,4 +25,39 @@ describe("sam-repro train flags", () => {
     expect(() => trainConfigFromFlags({ config: "/no/such/file.json" })).toThrow(InputError);
     expect(() => trainConfigFromFlags({ width: "-3" })).toThrow(/width/);
   });
+
+  test("empty and out-of-range values are refused, naming the flag, the value and the allowed range (issue 15 part 5)", () => {
+    expect(() => trainConfigFromFlags({ lr: "" })).toThrow('--lr: "" is not a number');
+    expect(() => trainConfigFromFlags({ rho: " " })).toThrow('--rho: " " is not a number');
+    expect(() => trainConfigFromFlags({ testSize: "20000" })).toThrow(/--test-size.*20000.*allowed 1\.\.10000/);
+    expect(() => trainConfigFromFlags({ trainSize: "60000" })).toThrow(/--train-size.*60000.*allowed 1\.\.45000/);
+    expect(trainConfigFromFlags({ trainSize: "45000", testSize: "10000" })).toMatchObject({ trainSize: 45000, testSize: 10000 });
+  });
+
+  test("settings that conflict with each other are refused from the config alone (issue 15 part 6)", () => {
+    expect(() => trainConfigFromFlags({ sam: "sam", m: "7" })).toThrow(/--m.*7 does not divide the batch size 128/);
+    expect(trainConfigFromFlags({ sam: "sam", m: "32" }).sam.m).toBe(32);
+    expect(() => trainConfigFromFlags({ trainSize: "100", batchSize: "128" })).toThrow(/--batch-size.*128 is larger than the 100 training images/);
+    expect(() => trainConfigFromFlags({ sam: "random" })).toThrow(/--random-sigma.*required for variant "random"/);
+    expect(trainConfigFromFlags({ sam: "random", randomSigma: "0.01" }).sam.randomSigma).toBe(0.01);
+  });
+
+  test("a config file that is not an object, or whose sam is not one, says what was expected (issue 15 parts 4, 7)", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "deep-nets-cli-"));
+    const file = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    expect(() => trainConfigFromFlags({ config: file("null.json", "null") })).toThrow(/expected an object of train settings, got null/);
+    expect(() => trainConfigFromFlags({ config: file("array.json", "[1]") })).toThrow(/expected an object of train settings, got \[1\]/);
+    expect(() => trainConfigFromFlags({ config: file("sam.json", '{"sam": "sam"}') })).toThrow(/sam: expected an object such as .* got "sam"/);
+    for (const name of ["null.json", "array.json", "sam.json"]) {
+      try {
+        trainConfigFromFlags({ config: path.join(dir, name) });
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+        expect((error as Error).message).not.toContain("\n");
+      }
+    }
+  });
 });

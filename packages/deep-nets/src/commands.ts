@@ -179,7 +179,6 @@ export function registerCommands(program: Command): void {
     .option("--data-dir <dir>", `data directory (env ${DATA_DIR_ENV_VAR})`)
     .option("--json", "print one JSON object")
     .action(async (flags: Record<string, string | boolean | undefined>) => {
-      const source = resolveCheckpoint(String(flags.checkpoint));
       const settings = validate(
         sharpnessSettingsSchema,
         Object.fromEntries(
@@ -199,6 +198,7 @@ export function registerCommands(program: Command): void {
       if (settings.batchSize > settings.examples) {
         throw new InputError(`--m: ${settings.batchSize} is more than --examples ${settings.examples}; an m-sharpness needs at least m examples (allowed 1..${settings.examples})`);
       }
+      const source = resolveCheckpoint(String(flags.checkpoint));
       const info = await initBackend();
       process.stderr.write(`${describeBackend(info)}\n`);
       const config = source.config;
