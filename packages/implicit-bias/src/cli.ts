@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { InputError } from "@sam-repro/runner";
-import { DIAG_NET_METHODS, DiagNetTrainer, initialState, type DiagNetMethod } from "./diag-net.js";
+import { InputError, createProgress, type Progress } from "@sam-repro/runner";
+import { DIAG_NET_METHODS, DiagNetTrainer, initialState, type DiagNetMethod, type DiagNetOptions, type DiagNetRun, type DiagNetState } from "./diag-net.js";
 import { generateSparseRegression, type RegressionProblem } from "./problem.js";
 import { loadProblemFile } from "./problem-file.js";
 
@@ -84,7 +84,7 @@ export function runDiagNetCommand(flags: DiagNetFlags): DiagNetSummary {
   if (flags.sgdSeed !== undefined && method !== "sgd") throw new InputError(`--sgd-seed: applies to --method sgd only (got --method ${method})`);
   const trainer = new DiagNetTrainer(problem);
   const started = performance.now();
-  const run = trainer.run(initialState(problem.d, alpha), {
+  const run = runWithProgress(trainer, initialState(problem.d, alpha), {
     method: method as DiagNetMethod,
     gamma,
     rho,
@@ -98,6 +98,47 @@ export function runDiagNetCommand(flags: DiagNetFlags): DiagNetSummary {
   });
   const seconds = (performance.now() - started) / 1000;
   return { trainLoss: run.trainLoss, testLoss: run.testLoss, diverged: run.diverged, iterations: run.steps, seconds };
+}
+
+/** Runs longer than this (estimated from the first chunk) show a progress bar with ETA on stderr. */
+const PROGRESS_AFTER_SECONDS = 3;
+
+/**
+ * `trainer.run` in 100 chunks with a progress bar (ETA) between them, shown when the run will take more
+ * than a few seconds. For gd, n-SAM and 1-SAM a step depends only on (u, v) and gamma, so the chunks
+ * continue the run exactly: each chunk gets the thresholds that fall inside it (shifted) and the gamma
+ * halved as often as the whole run would have. SGD's example sampler is seeded once per run, so SGD
+ * runs in one piece without a bar.
+ */
+export function runWithProgress(
+  trainer: DiagNetTrainer,
+  start: DiagNetState,
+  options: DiagNetOptions,
+  makeProgress: (total: number) => Progress = (total) => createProgress("diag-net", total, 2),
+): DiagNetRun {
+  if (options.method === "sgd" || options.iterations < 100) return trainer.run(start, options);
+  const chunk = Math.ceil(options.iterations / 100);
+  const thresholds = [...new Set(options.thresholds ?? [])];
+  const started = performance.now();
+  let progress: Progress | null = null;
+  let state = start;
+  let gamma = options.gamma;
+  let steps = 0;
+  let run: DiagNetRun | null = null;
+  while (steps < options.iterations) {
+    const length = Math.min(chunk, options.iterations - steps);
+    const inChunk = thresholds.filter((t) => t >= steps && t < steps + length).map((t) => t - steps);
+    run = trainer.run(state, { ...options, gamma, iterations: length, thresholds: inChunk });
+    steps += run.steps;
+    if (run.diverged) break;
+    gamma /= 2 ** inChunk.length; // exact: a power of two
+    state = { u: run.u, v: run.v };
+    const elapsed = (performance.now() - started) / 1000;
+    if (!progress && (elapsed * options.iterations) / steps > PROGRESS_AFTER_SECONDS) progress = makeProgress(options.iterations);
+    progress?.update(steps, { "train loss": run.trainLoss });
+  }
+  progress?.stop();
+  return { ...run!, steps };
 }
 
 /** One JSON line (non-finite numbers as null) or a human-readable line. */
