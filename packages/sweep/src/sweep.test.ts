@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Queue } from "bullmq";
@@ -86,13 +86,13 @@ describeQueue("sweep over a BullMQ queue with real worker processes", () => {
     setEnv({ SAM_REPRO_QUIET: "1" });
     redis = await startTestRedis(redisBinary!);
     for (let i = 0; i < 3; i++) addWorker();
-    // The reference: the same figures trained by the local pool (this process).
-    const { reports } = useStore("local");
+    // The reference: the same figures trained by the local pool (this process), one run store each.
     for (const figure of ["fig10-interpolation", "msam-vs-m", "fig1-perturbations"]) {
+      const { reports } = useStore(`local-${figure}`);
       const report = await sweep({ target: figure, profile: "smoke", log: () => {} });
       expect(report.failed).toEqual([]);
+      local.set(figure, figureContent(reports, figure));
     }
-    for (const figure of ["fig10-interpolation", "msam-vs-m", "fig1-perturbations"]) local.set(figure, figureContent(reports, figure));
     await Promise.all(workers.map((_, i) => waitForLine(workerLog, new RegExp(`runs in .*worker-${i}\\)`))));
   }, 300_000);
 
@@ -210,5 +210,23 @@ describeQueue("sweep over a BullMQ queue with real worker processes", () => {
     }
     expect(done.map((result) => result.status)).toEqual(["completed"]);
     expect(stats.failed.map((failure) => failure.run)).toEqual(["bad"]);
+  }, 300_000);
+
+  test("a figure whose run keeps failing is reported with the error; the sweep still writes the other figures", async () => {
+    // Fig. 1's runs are complete here (copied from its local reference); msam-vs-m's go to the queue,
+    // where the one worker left has no data (its trainer throws on every attempt).
+    const { reports, runs } = useStore("partial");
+    cpSync(path.join(temporary, "local-fig1-perturbations", "runs"), runs, { recursive: true });
+    for (const child of workers) if (alive(child)) child.kill("SIGKILL");
+    const emptyData = path.join(temporary, "no-data");
+    mkdirSync(emptyData);
+    const lost = startWorkerProcess({ url: redis.url, runsDirectory: path.join(temporary, "worker-no-data"), env: { SAM_REPRO_QUEUE_LOCK_MS: LOCK_MS, SAM_REPRO_DATA_DIR: emptyData }, log: workerLog });
+    workers.push(lost);
+    const report = await sweep({ target: "msam-vs-m,fig1-perturbations", profile: "smoke", queue: redis.target, attempts: 2, pollMs: 200, log: () => {} });
+    expect(report.written).toEqual(["fig1-perturbations"]);
+    expect(report.failed.map((failure) => failure.figure)).toEqual(["msam-vs-m"]);
+    expect(report.failed[0]!.error).toMatch(/run\(s\) failed: .*cifar10: .*\(after 2 attempt\(s\)\)/);
+    expect(figureContent(reports, "fig1-perturbations")).toEqual(local.get("fig1-perturbations"));
+    expect(existsSync(path.join(reports, "msam-vs-m"))).toBe(false);
   }, 300_000);
 });

@@ -32,15 +32,24 @@ async function loadPackage(name: (typeof SWEEP_PACKAGES)[number]): Promise<Sweep
   return { name, figureIds: module.allFigures().map((figure) => figure.id), reproduce: module.reproduce };
 }
 
-/** The figures a sweep target names: a package (all its figures) or one figure id. */
+/** The figures a sweep target names: packages (all their figures) and figure ids, comma-separated. */
 export async function resolveSweepTarget(target: string): Promise<Array<{ pkg: SweepPackage; id: string }>> {
   const packages = await Promise.all(SWEEP_PACKAGES.map(loadPackage));
-  const pkg = packages.find((candidate) => candidate.name === target);
-  if (pkg) return pkg.figureIds.map((id) => ({ pkg, id }));
-  const owner = packages.find((candidate) => candidate.figureIds.includes(target));
-  if (owner) return [{ pkg: owner, id: target }];
-  const known = packages.flatMap((candidate) => [candidate.name, ...candidate.figureIds]);
-  throw new InputError(`sweep: unknown figure or package "${target}"; allowed: ${known.join(", ")}`);
+  const figures: Array<{ pkg: SweepPackage; id: string }> = [];
+  const add = (pkg: SweepPackage, id: string) => {
+    if (!figures.some((figure) => figure.id === id)) figures.push({ pkg, id });
+  };
+  for (const name of target.split(",").map((part) => part.trim())) {
+    const pkg = packages.find((candidate) => candidate.name === name);
+    const owner = packages.find((candidate) => candidate.figureIds.includes(name));
+    if (pkg) for (const id of pkg.figureIds) add(pkg, id);
+    else if (owner) add(owner, name);
+    else {
+      const known = packages.flatMap((candidate) => [candidate.name, ...candidate.figureIds]);
+      throw new InputError(`sweep: unknown figure or package "${name}"; allowed: ${known.join(", ")} (comma-separated)`);
+    }
+  }
+  return figures;
 }
 
 export interface SweepOptions {
