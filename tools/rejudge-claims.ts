@@ -10,12 +10,15 @@
  * named too (its data.json keeps what its claims need).
  * A bad id or a figure without committed data exits 2 with one line naming it.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { InputError, loadExperiment, reportsDir, writeJsonAtomic, type Profile } from "@sam-repro/runner";
 import { rejudgeDeepNetClaims } from "@sam-repro/deep-nets";
 import { rejudgeConvergenceClaims } from "@sam-repro/convergence";
+/** The figure directory's manifest of sha256 hashes (@sam-repro/figures' write-figure.ts). */
+const MANIFEST_FILE = "manifest.json";
 
 const DEFAULT_IDS = ["fig1-perturbations", "msam-vs-m", "fig9-finetuning", "fig10-interpolation", "fig12-label-noise", "deep-net-training-convergence"];
 const ALLOWED_IDS = [...DEFAULT_IDS, "sam-two-cycle"];
@@ -36,7 +39,15 @@ function rejudge(id: string): string {
   const claims = rejudgeDeepNetClaims(id, figure, experiment) ?? rejudgeConvergenceClaims(id, figure, experiment);
   if (!claims) throw new InputError(`figure id: "${id}" has no re-judging function; allowed: ${ALLOWED_IDS.join(", ")}`);
   const note = `Re-judged by tools/rejudge-claims.ts from the committed data.json (runs of ${String(meta.date)}, commit ${String(meta.commit)}); nothing retrained.`;
-  writeJsonAtomic(path.join(directory, "claims.json"), claims.map((claim) => ({ ...claim, details: `${note} ${claim.details ?? ""}`.trim() })));
+  const claimsFile = path.join(directory, "claims.json");
+  writeJsonAtomic(claimsFile, claims.map((claim) => ({ ...claim, details: `${note} ${claim.details ?? ""}`.trim() })));
+  // A directory written with a manifest of sha256 hashes (the report refuses a mismatch): record the new claims.json.
+  const manifestFile = path.join(directory, MANIFEST_FILE);
+  if (existsSync(manifestFile)) {
+    const manifest = readJson(manifestFile) as { files: Record<string, string> };
+    manifest.files["claims.json"] = createHash("sha256").update(readFileSync(claimsFile)).digest("hex");
+    writeJsonAtomic(manifestFile, manifest);
+  }
   const changes = claims.map((claim) => `${claim.id}: ${previous.find((p) => p.id === claim.id)?.verdict ?? "new"} -> ${claim.verdict}`);
   return `${id}: ${changes.join("; ")}`;
 }

@@ -1,6 +1,7 @@
 import { runFigures, type FigureRunner, type Profile } from "@sam-repro/runner";
 import { RHO_GRID_ID, reproduceRhoGrid } from "./experiments/diag-net-rho-grid.js";
-import { FINETUNING_ID, INTERPOLATION_ID, reproduceFinetuning, reproduceInterpolation } from "./experiments/diag-net-finetuning.js";
+import { FINETUNING_ID, reproduceFinetuning } from "./experiments/diag-net-finetuning.js";
+import { INTERPOLATION_ID, reproduceInterpolation } from "./experiments/diag-net-interpolation.js";
 import { EFFECTIVE_INIT_ID, reproduceEffectiveInit } from "./experiments/diag-net-effective-init.js";
 import { FIG6_ID, reproduceFig6 } from "./experiments/fig6-diag-net.js";
 import { RELU_ID, reproduceRelu1d } from "./experiments/relu-1d.js";
