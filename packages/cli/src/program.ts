@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
-import { BACKEND_CHOICES, BACKEND_ENV_VAR } from "@sam-repro/runtime";
 import { InputError, PROFILES, PROFILE_ENV_VAR } from "@sam-repro/runner";
 import { commandModules } from "./commands.js";
 import { registerEnvCommand } from "./env-command.js";
@@ -12,6 +11,11 @@ import { registerReproduceCommand } from "./reproduce-command.js";
  * invoked command is loaded; help (or no command) loads every package to list all subcommands.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  // `--version` alone loads neither tfjs (the runtime) nor any package: it answers in the time node starts.
+  if (invokedCommand(argv) === null && argv.some((arg) => arg === "-V" || arg === "--version")) {
+    return new Command("sam-repro").version(cliVersion(), "-V, --version", "print the version").exitOverride();
+  }
+  const { BACKEND_CHOICES, BACKEND_ENV_VAR } = await import("@sam-repro/runtime");
   const program = new Command("sam-repro")
     .description("Reproduce 'Towards Understanding Sharpness-Aware Minimization' (ICML 2022) with TensorFlow.js")
     .version(cliVersion(), "-V, --version", "print the version")
@@ -23,7 +27,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   program.hook("preAction", (command) => {
     const backend = command.opts<{ backend?: string }>().backend;
     if (backend) process.env[BACKEND_ENV_VAR] = backend;
-    checkNativePackage(backend ?? process.env[BACKEND_ENV_VAR]);
+    checkNativePackage(backend ?? process.env[BACKEND_ENV_VAR], BACKEND_CHOICES);
   });
   program.addHelpText(
     "after",
@@ -48,14 +52,14 @@ function cliVersion(): string {
 const NATIVE_PACKAGES: Record<string, string> = { tensorflow: "@tensorflow/tfjs-node", "tensorflow-gpu": "@tensorflow/tfjs-node-gpu" };
 
 /** A forced tensorflow backend whose package is not installed is a usage error, before any work starts. */
-function checkNativePackage(backend: string | undefined): void {
+function checkNativePackage(backend: string | undefined, choices: readonly string[]): void {
   const pkg = backend ? NATIVE_PACKAGES[backend] : undefined;
   if (!pkg) return;
   try {
     createRequire(import.meta.url).resolve(pkg);
   } catch {
     throw new InputError(
-      `--backend ${backend}: ${pkg} is not installed; install it (npm install ${pkg}) or choose one of ${BACKEND_CHOICES.filter((c) => !(c in NATIVE_PACKAGES)).join(", ")}`,
+      `--backend ${backend}: ${pkg} is not installed; install it (npm install ${pkg}) or choose one of ${choices.filter((c) => !(c in NATIVE_PACKAGES)).join(", ")}`,
     );
   }
 }
