@@ -24,10 +24,12 @@ import { InputError, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
 import { loadNativeKernels } from "../native/addon.js";
 import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
 import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
+import { STEP_LABELS, fmt, table } from "./bench-table.js";
+
+export { table };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BACKENDS = ["native", "wasm"] as const;
-const STEP_LABELS: Record<StepKind, string> = { sgd: "SGD", sam: "SAM", msam: "m-SAM", msam8: "8-SAM", msam16: "16-SAM" };
 /** The highest 1-minute load average at which a comparison is written without --allow-load. */
 export const MAX_QUIET_LOAD = 0.5;
 
@@ -183,7 +185,6 @@ function best(results: { steps: Partial<Record<StepKind, { imagesPerSecond: numb
   return { wall, cpu };
 }
 
-const fmt = (x: number | undefined) => (x == null || x === 0 ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 /** Runs the benchmark; writes reports/bench/training.json unless `write` is false. */
 export async function runTrainingBench(options: BenchOptions, log: (line: string) => void = console.log, write = true): Promise<TrainingBenchReport> {
@@ -278,27 +279,6 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
   return report;
 }
 
-/** The printed summary: images/s per backend and step, peak memory, and the ratio to PyTorch. */
-export function table(report: TrainingBenchReport): string {
-  const rows = [["model", "backend", ...STEP_KINDS.map((k) => `${STEP_LABELS[k]} img/s`), "peak RSS MiB", "note"]];
-  const speeds = (steps: Partial<Record<StepKind, { imagesPerSecond: number }>>) => STEP_KINDS.map((k) => fmt(steps[k]?.imagesPerSecond));
-  for (const m of report.models) {
-    for (const r of m.tfjs) rows.push([m.model, r.backend, ...speeds(r.steps), r.peakRssMiB.toFixed(0), r.error ?? ""]);
-    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}`, ...speeds(t.steps), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
-    const ratio = (kind: StepKind) => {
-      const r = m.ratioToPytorch[kind];
-      return r ? `${r.wallClock.toFixed(2)} (${r.perCpuSecond.toFixed(2)}/cpu-s)` : "-";
-    };
-    if (Object.keys(m.ratioToPytorch).length > 0) rows.push([m.model, "ours / pytorch", ...STEP_KINDS.map(ratio), "", ""]);
-    const toSam = (kind: StepKind) => {
-      const r = (m.ratioToSam ?? {})[kind as "msam8" | "msam16"];
-      return r ? `${r.wallClock.toFixed(2)} (${r.cpu.toFixed(2)} cpu)` : "";
-    };
-    if (Object.keys(m.ratioToSam ?? {}).length > 0) rows.push([m.model, "step time / SAM", ...STEP_KINDS.map(toSam), "", ""]);
-  }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
-}
 
 if (process.argv[2] === "--worker") {
   const result = await runWorker(JSON.parse(process.argv[3]!) as WorkerRequest);
