@@ -3,6 +3,8 @@ import { InputError, StopRequestedError, installStopHandlers, signalExitCode } f
 import { checkEnvironmentVariables } from "./environment-check.js";
 import { buildProgram } from "./program.js";
 
+const ENVIRONMENT_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
+
 // Exit codes: 0 done; 1 a bug (stack trace); 2 a usage or input error (one line); 128 + n stopped by signal n.
 installStopHandlers();
 try {
@@ -20,6 +22,12 @@ try {
   }
   if (error instanceof InputError) {
     process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+  // The environment refusing a write mid-run (disk full, read-only, permissions): the user's to fix, not a bug.
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code && ENVIRONMENT_ERRORS.has(code)) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
     process.exit(2);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -38,9 +38,15 @@ export function installStopHandlers(write: (line: string) => void = (line) => pr
   installed = true;
   for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
-      if (requested !== null || stoppableWork === 0) {
-        if (requested !== null) write(`\n${signal} again: exiting now without a checkpoint\n`);
+      if (requested !== null) {
+        write(`\n${signal} again: exiting now without a checkpoint\n`);
         process.exit(signalExitCode(signal));
+      }
+      if (stoppableWork === 0) {
+        // Other listeners (a pool stopping its worker processes) run first; exit after them if they do not.
+        if (process.listenerCount(signal) > 1) setImmediate(() => process.exit(signalExitCode(signal)));
+        else process.exit(signalExitCode(signal));
+        return;
       }
       requested = signal;
       write(`\n${signal} received: stopping at the next safe point after writing a checkpoint (send it again to exit at once)\n`);
