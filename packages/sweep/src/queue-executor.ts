@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Queue, type Job } from "bullmq";
+import { Queue, QueueEvents, type Job } from "bullmq";
 import { jobDirectory, jobHash, runsDirectory, storeRunResult, RESULT_FILE, type JobExecutor, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import type { Profile } from "@sam-repro/runner";
 import { createConnection, QUEUE_NAME } from "./connection.js";
@@ -40,14 +40,23 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
   const queue = new Queue(QUEUE_NAME, { connection: redis.connection });
   // Errors of the connection surface as rejected calls, which the poll loop retries.
   queue.on("error", () => {});
+  // Progress is only shown, so it comes from the event stream (a missed event is harmless): reading whole
+  // jobs at every poll would fetch the weights that fine-tuning jobs carry again and again.
+  const eventsRedis = createConnection(options.target);
+  const events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis.connection });
+  events.on("error", () => {});
+  const latestProgress = new Map<string, Partial<RunProgress>>();
+  events.on("progress", ({ jobId, data }) => {
+    if (typeof data === "object" && data !== null) latestProgress.set(jobId, data as Partial<RunProgress>);
+  });
   const stats: QueueStats = { stored: 0, retried: [], failed: [] };
 
   const enqueue = async (request: TrainRequest): Promise<void> => {
     const id = jobIdOf(request.directory);
-    const existing = await queue.getJob(id);
+    const state = await queue.getJobState(id);
     // A run that failed in an earlier sweep is tried again; one in any other state is followed as it is.
-    if (existing && (await existing.getState()) === "failed") await existing.remove();
-    else if (existing) return;
+    if (state === "failed") await queue.remove(id);
+    else if (state !== "unknown") return;
     await queue.add(request.name, request, {
       jobId: id,
       attempts: options.attempts,
@@ -72,15 +81,15 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
       const working: string[] = [];
       try {
         for (const [id, { job, request }] of [...outstanding]) {
-          const queued = await queue.getJob(id);
-          if (!queued) {
+          const state = await queue.getJobState(id);
+          if (state === "unknown") {
             // Gone from Redis (flushed, or restarted without its AOF): queue it again, nothing is lost.
             await enqueue(request);
             counts.queued++;
             continue;
           }
-          const state = await queued.getState();
-          if (state === "completed") {
+          const queued = state === "completed" || state === "failed" ? await queue.getJob(id) : null;
+          if (state === "completed" && queued) {
             outstanding.delete(id);
             try {
               collect(queued, job, profile, onDone);
@@ -90,7 +99,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
               stats.failed.push(failures.at(-1)!);
             }
             await queued.remove().catch(() => {});
-          } else if (state === "failed") {
+          } else if (state === "failed" && queued) {
             const failure = { run: job.name, error: `${queued.failedReason.split("\n")[0]} (after ${queued.attemptsMade} attempt(s))` };
             failures.push(failure);
             stats.failed.push(failure);
@@ -98,8 +107,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
             counts.failed++;
           } else if (state === "active") {
             counts.active++;
-            const progress = queued.progress as Partial<RunProgress> | number;
-            if (typeof progress === "object" && progress.worker) {
+            const progress = latestProgress.get(id);
+            if (progress?.worker) {
               working.push(`${progress.worker} ${job.name} epoch ${progress.epoch}/${progress.epochs}`);
               if (progress.totalSteps) {
                 onStep(job, { epoch: progress.epoch ?? 0, epochs: progress.epochs ?? 0, step: progress.step ?? 0, totalSteps: progress.totalSteps, loss: progress.loss ?? Number.NaN, error: progress.error ?? Number.NaN, imagesPerSecond: 0 });
@@ -129,8 +138,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
   };
 
   const close = async () => {
-    await queue.close();
-    await redis.close();
+    await Promise.all([queue.close(), events.close()]);
+    await Promise.all([redis.close(), eventsRedis.close()]);
   };
   return { executor, stats, close };
 }
