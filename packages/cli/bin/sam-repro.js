@@ -3,7 +3,7 @@
 // reach the running work directly (main.ts installs the handlers). It runs the compiled dist/main.js when
 // that is up to date with every package's sources; otherwise the TypeScript sources through tsx's
 // in-process loader, with the "@sam-repro/source" export condition so workspace packages resolve to src/.
-import { register } from "node:module";
+import { createRequire, register } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
 import { chooseEntry } from "./entry.js";
@@ -19,5 +19,9 @@ if (chooseEntry(cliRoot) === "dist") {
   const addSourceCondition =
     'export async function resolve(specifier, context, next) { return next(specifier, { ...context, conditions: [...context.conditions, "@sam-repro/source"] }); }';
   register(`data:text/javascript,${encodeURIComponent(addSourceCondition)}`);
+  // Child processes started with this process's execArgv (the deep-net worker pool, sweep workers) load
+  // the sources the same way, as they did when the bin started main.ts in a child with these flags.
+  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  process.execArgv.push("--conditions=@sam-repro/source", "--import", tsxLoader, "--no-warnings=ExperimentalWarning");
   await import(pathToFileURL(path.join(cliRoot, "src", "main.ts")).href);
 }

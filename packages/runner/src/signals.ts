@@ -36,6 +36,8 @@ let installed = false;
 export function installStopHandlers(write: (line: string) => void = (line) => process.stderr.write(line)): void {
   if (installed) return;
   installed = true;
+  // After SIGHUP the terminal is gone: a failed write to it must not turn a clean stop into a crash.
+  process.stderr.on("error", () => {});
   for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
       if (requested !== null) {

@@ -19,7 +19,7 @@ import { modelFromPreset, type ModelConfig } from "../models/architecture.js";
 import { ResNet } from "../models/resnet.js";
 import { groupedLossOf } from "./grouped-loss.js";
 import type { CifarData } from "../data/cifar-files.js";
-import { configHash, type TrainConfig } from "./config.js";
+import { checkTrainConfig, configHash, type TrainConfig } from "./config.js";
 import { evaluateModel, recomputeBatchNormStatistics } from "./evaluate.js";
 import { batchTensors, epochSeed, prepareData, trainingBatch, type PreparedData } from "./prepared-data.js";
 import {
@@ -92,6 +92,7 @@ export interface StepInfo {
  * "diverged" (recorded, not thrown).
  */
 export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<RunResult> {
+  checkTrainConfig(config); // before the lock and the run directory: a bad config creates nothing
   const ownLock = options.lock === undefined ? acquireDirectoryLock(options.directory, `train ${config.model} seed ${config.seed}`) : null;
   // A stop signal (SIGINT/SIGTERM/SIGHUP) waits for the next step, where a checkpoint is written (stopForSignal).
   const endStoppable = beginStoppableWork();
