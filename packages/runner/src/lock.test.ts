@@ -33,7 +33,8 @@ try {
 }
 
 function runChild(script: string, dir: string, holdMs: number) {
-  return spawn(process.execPath, ["--import", tsx, script, dir, String(holdMs)], { env: { ...process.env, NODE_OPTIONS: "" } });
+  // The source condition: lock.ts imports InputError from @sam-repro/sam, whose dist/ a fresh clone has not built.
+  return spawn(process.execPath, ["--conditions=@sam-repro/source", "--import", tsx, script, dir, String(holdMs)], { env: { ...process.env, NODE_OPTIONS: "" } });
 }
 
 describe("directory lock", () => {
