@@ -29,16 +29,16 @@ describe("sam-repro train flags", () => {
   test("empty and out-of-range values are refused, naming the flag, the value and the allowed range (issue 15 part 5)", () => {
     expect(() => trainConfigFromFlags({ lr: "" })).toThrow('--lr: "" is not a number');
     expect(() => trainConfigFromFlags({ rho: " " })).toThrow('--rho: " " is not a number');
-    expect(() => trainConfigFromFlags({ testSize: "20000" })).toThrow(/--test-size.*20000.*allowed 1\.\.10000/);
-    expect(() => trainConfigFromFlags({ trainSize: "60000" })).toThrow(/--train-size.*60000.*allowed 1\.\.45000/);
+    expect(() => trainConfigFromFlags({ testSize: "20000" })).toThrow(/testSize: 20000 .*--test-size.*allowed 1\.\.10000/);
+    expect(() => trainConfigFromFlags({ trainSize: "60000" })).toThrow(/trainSize: 60000 .*--train-size.*allowed 1\.\.45000/);
     expect(trainConfigFromFlags({ trainSize: "45000", testSize: "10000" })).toMatchObject({ trainSize: 45000, testSize: 10000 });
   });
 
   test("settings that conflict with each other are refused from the config alone (issue 15 part 6)", () => {
-    expect(() => trainConfigFromFlags({ sam: "sam", m: "7" })).toThrow(/--m.*7 does not divide the batch size 128/);
+    expect(() => trainConfigFromFlags({ sam: "sam", m: "7" })).toThrow(/sam\.m: 7 does not divide the batch size 128 \(--m\)/);
     expect(trainConfigFromFlags({ sam: "sam", m: "32" }).sam.m).toBe(32);
-    expect(() => trainConfigFromFlags({ trainSize: "100", batchSize: "128" })).toThrow(/--batch-size.*128 is larger than the 100 training images/);
-    expect(() => trainConfigFromFlags({ sam: "random" })).toThrow(/--random-sigma.*required for variant "random"/);
+    expect(() => trainConfigFromFlags({ trainSize: "100", batchSize: "128" })).toThrow(/batchSize: 128 is larger than the 100 training images \(--batch-size\)/);
+    expect(() => trainConfigFromFlags({ sam: "random" })).toThrow(/sam\.randomSigma: required for variant "random" \(--random-sigma\)/);
     expect(trainConfigFromFlags({ sam: "random", randomSigma: "0.01" }).sam.randomSigma).toBe(0.01);
   });
 

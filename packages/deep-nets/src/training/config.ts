@@ -103,25 +103,25 @@ export function checkTrainConfig(config: TrainConfig): void {
     throw new InputError(`validationSize: ${config.validationSize} is more than the ${CIFAR_TRAIN_IMAGES} training images; allowed 0..${CIFAR_TRAIN_IMAGES}`);
   }
   if (config.trainSize !== undefined && config.trainSize > available) {
-    throw new InputError(`trainSize (--train-size): ${config.trainSize} is more than the ${available} images of the training split; allowed 1..${available}`);
+    throw new InputError(`trainSize: ${config.trainSize} is more than the ${available} images of the training split (--train-size); allowed 1..${available}`);
   }
   if (config.testSize !== undefined && config.testSize > CIFAR_TEST_IMAGES) {
-    throw new InputError(`testSize (--test-size): ${config.testSize} is more than the ${CIFAR_TEST_IMAGES} test images; allowed 1..${CIFAR_TEST_IMAGES}`);
+    throw new InputError(`testSize: ${config.testSize} is more than the ${CIFAR_TEST_IMAGES} test images (--test-size); allowed 1..${CIFAR_TEST_IMAGES}`);
   }
   const trainCount = config.trainSize ?? available;
   if (config.batchSize > trainCount) {
-    throw new InputError(`batchSize (--batch-size): ${config.batchSize} is larger than the ${trainCount} training images; allowed 1..${trainCount}`);
+    throw new InputError(`batchSize: ${config.batchSize} is larger than the ${trainCount} training images (--batch-size); allowed 1..${trainCount}`);
   }
   const m = config.sam.m;
   if (m !== undefined && config.batchSize % m !== 0) {
-    throw new InputError(`sam.m (--m): ${m} does not divide the batch size ${config.batchSize}; allowed: a divisor of ${config.batchSize}`);
+    throw new InputError(`sam.m: ${m} does not divide the batch size ${config.batchSize} (--m); allowed: a divisor of ${config.batchSize}`);
   }
   const ghost = config.ghostBatchSize;
   if (ghost !== undefined && (config.batchSize % ghost !== 0 || (m !== undefined && m > ghost && m % ghost !== 0))) {
     throw new InputError(`ghostBatchSize: ${ghost} does not divide the batch size ${config.batchSize}${m !== undefined ? ` and m ${m}` : ""}`);
   }
   if (config.sam.variant === "random" && config.sam.randomSigma === undefined) {
-    throw new InputError(`sam.randomSigma (--random-sigma): required for variant "random"; allowed: a number >= 0`);
+    throw new InputError(`sam.randomSigma: required for variant "random" (--random-sigma); allowed: a number >= 0`);
   }
   if (config.sharpness && config.sharpness.batchSize > config.sharpness.examples) {
     throw new InputError(`sharpness.batchSize (m): ${config.sharpness.batchSize} is more than sharpness.examples ${config.sharpness.examples}; allowed 1..${config.sharpness.examples}`);
