@@ -229,7 +229,8 @@ export function registerCommands(program: Command): void {
       if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
         throw new InputError(`data download: unknown dataset "${dataset}"; allowed: ${DATASET_NAMES.join(", ")}`);
       }
-      const dataDirectory = flags.dataDir ?? process.env[DATA_DIR_ENV_VAR] ?? path.join(workspaceRoot(), "data");
+      if (flags.dataDir !== undefined && flags.dataDir.trim() === "") throw new InputError(`--data-dir: "" is not a directory`);
+      const dataDirectory = flags.dataDir ?? (process.env[DATA_DIR_ENV_VAR] || path.join(workspaceRoot(), "data"));
       checkOutputLocation(dataDirectory, "--data-dir", 400 * 2 ** 20);
       let lastShown = 0;
       let bar: ReturnType<typeof createProgress> | null = null;
