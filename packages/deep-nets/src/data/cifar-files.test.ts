@@ -5,7 +5,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { InputError } from "@sam-repro/runner";
 import { decodeRecords, encodeRecords } from "./cifar-format.js";
-import { CIFAR10_SHA256, DATA_DIR_ENV_VAR, loadCifar, readClassNames, resolveDataDirectory, type CifarData } from "./cifar-files.js";
+import { CIFAR10_SHA256, DATA_DIR_ENV_VAR, findDatasetDirectory, loadCifar, readClassNames, resolveDataDirectory, type CifarData } from "./cifar-files.js";
 import { randomImageSet } from "./test-files.js";
 
 // The real CIFAR-10 (CI points SAM_REPRO_DATA_DIR at ../shared/datasets); the tests that need it skip without it.
@@ -148,7 +148,19 @@ describe("data directory", () => {
     }
   });
 
-  (haveRealData && !process.env[DATA_DIR_ENV_VAR] ? test : test.skip)("without flag or variable, ../shared/datasets is found beside the workspace", () => {
-    expect(path.resolve(resolveDataDirectory("cifar10"))).toMatch(/(shared\/datasets|\/data)$/);
-  });
+  const besideWorkspace = path.resolve(import.meta.dirname, "../../../../../shared/datasets");
+  (existsSync(path.join(besideWorkspace, "cifar-10", "test_batch.bin.gz")) ? test : test.skip)(
+    "without flag or variable, ../shared/datasets beside the workspace is found (unless <workspace>/data holds the data)",
+    () => {
+      const previous = process.env[DATA_DIR_ENV_VAR];
+      delete process.env[DATA_DIR_ENV_VAR];
+      try {
+        const workspaceData = path.resolve(import.meta.dirname, "../../../../data");
+        const expected = existsSync(workspaceData) && findDatasetDirectory("cifar10", workspaceData) ? workspaceData : besideWorkspace;
+        expect(path.resolve(resolveDataDirectory("cifar10"))).toBe(expected);
+      } finally {
+        if (previous !== undefined) process.env[DATA_DIR_ENV_VAR] = previous;
+      }
+    },
+  );
 });
