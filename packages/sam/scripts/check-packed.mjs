@@ -2,7 +2,8 @@
 // Checks the package as users get it: `npm pack`, then (1) the tarball holds the built JS, its .d.ts and source
 // maps, README and LICENSE, and no tests, benches, test helpers or tsbuildinfo; (2) every source map's sources are
 // in the tarball; (3) installed into a fresh project beside @tensorflow/tfjs, a small SAM training loop lowers
-// the loss and importing the package leaves the tfjs backend alone. Exit 1 with the reason on any failure.
+// the loss and importing the package leaves the tfjs backend alone; (4) a consumer's TypeScript accepts its types.
+// Exit 1 with the reason on any failure.
 // Usage: node packages/sam/scripts/check-packed.mjs [--keep]   (npm's cache or registry supplies @tensorflow/tfjs)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -61,6 +62,24 @@ for (let i = 0; i < 40; i++) losses.push(sam.step(lossFn, { x, y }).loss);
 console.log(JSON.stringify({ backend, first: losses[0], last: losses.at(-1) }));
 `,
   );
+  // The published types: a consumer's TypeScript (strict, NodeNext) resolves them through "exports".
+  writeFileSync(
+    path.join(consumer, "types.ts"),
+    `import * as tf from "@tensorflow/tfjs";
+import { SamOptimizer, layersModelLoss, type SamStepResult } from "@sam-repro/sam";
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
+const sam: SamOptimizer = new SamOptimizer(tf.train.sgd(0.1), { variant: "sam", rho: 0.05 });
+const step: SamStepResult = sam.step(layersModelLoss(model, (y, p) => tf.losses.meanSquaredError(y, p) as tf.Scalar), { x: tf.ones([4, 2]), y: tf.ones([4, 1]) });
+export const loss: number = step.loss;
+`,
+  );
+  const tsc = path.join(packageDir, "..", "..", "node_modules", "typescript", "bin", "tsc");
+  try {
+    execFileSync(process.execPath, [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "types.ts"], { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    fail(`a consumer's TypeScript rejects the published types:\n${error.stdout ?? error.message}`);
+  }
+  console.log("published types: ok");
   const result = JSON.parse(execFileSync(process.execPath, ["train.mjs"], { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").at(-1));
   if (result.backend !== "cpu") fail(`the consumer's backend is ${result.backend}, expected tfjs's own default (cpu in Node)`);
   if (!(result.last < 0.5 * result.first)) fail(`the installed package did not train: loss ${result.first} -> ${result.last}`);
