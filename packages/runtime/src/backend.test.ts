@@ -25,6 +25,13 @@ describe("tfjs-node detection", () => {
     expect(warning).toContain("npm rebuild @tensorflow/tfjs-node");
   });
 
+  test("a missing CUDA library is reported as such, not as a skipped install script", () => {
+    const reason = "libcudart.so.11.0: cannot open shared object file: No such file or directory";
+    const warning = brokenPackageWarning("@tensorflow/tfjs-node-gpu", reason);
+    expect(warning).toContain("install CUDA 11.2 and cuDNN 8.1");
+    expect(warning).not.toContain("npm rebuild");
+  });
+
   test("a package that loads but registers no backend is broken too", () => {
     const probe = probeNativePackage("@tensorflow/tfjs-node-gpu", () => ({}), installed);
     expect(probe.status).toBe("broken");

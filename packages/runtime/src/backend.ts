@@ -66,9 +66,10 @@ function isInstalled(pkg: TfjsNodePackage, resolve: (id: string) => string): boo
 }
 
 /**
- * Loads a tfjs-node package. A package that is installed but throws on load is "broken": npm 11 skips dependency
- * install scripts unless package.json allows them, and tfjs-node's script is what downloads libtensorflow and
- * builds tfjs_binding.node, so such an install falls back to the CPU unless this is said out loud.
+ * Loads a tfjs-node package. A package that is installed but throws on load is "broken": npm 11 gates dependency
+ * install scripts on package.json's allowScripts, and tfjs-node's script is what downloads libtensorflow and
+ * builds tfjs_binding.node, so such an install (or one without the CUDA libraries) would fall back to the CPU
+ * silently unless this is said out loud.
  */
 export function probeNativePackage(
   pkg: TfjsNodePackage,
@@ -87,12 +88,16 @@ export function probeNativePackage(
   }
 }
 
-/** The loud line for an installed tfjs-node package whose binding is missing, with the command that repairs it. */
+/**
+ * The loud line for an installed tfjs-node package that does not load, with what repairs it: a missing
+ * tfjs_binding.node means its install script did not run; a missing CUDA or cuDNN library means the GPU
+ * software is not the version libtensorflow 2.9 needs (README: GPU).
+ */
 export function brokenPackageWarning(pkg: TfjsNodePackage, reason: string): string {
-  return (
-    `WARNING: ${pkg} is installed but its native binding does not load (${reason}); ` +
-    `its install script probably did not run (npm install-scripts ls; then npm rebuild ${pkg})`
-  );
+  const fix = /lib(cudart|cudnn|cublas|cufft|curand|cusolver|cusparse|cuda)\b/i.test(reason)
+    ? "a CUDA or cuDNN library is missing: install CUDA 11.2 and cuDNN 8.1 (README: GPU)"
+    : `its install script probably did not run (npm install-scripts ls; then npm rebuild ${pkg})`;
+  return `WARNING: ${pkg} is installed but its native binding does not load (${reason}); ${fix}`;
 }
 
 function wasmDistDirectory(): string {
