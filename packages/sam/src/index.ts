@@ -38,7 +38,7 @@ export {
   type SamStepResult,
   type SerializedSamState,
 } from "./tfjs/sam-optimizer.js";
-export { withGroupedLoss, type GroupedLossFunction } from "./tfjs/grouped-msam.js";
+export { withGroupedLoss, type GroupedLossFunction, type GroupedPassInfo } from "./tfjs/grouped-msam.js";
 export type { SerializedNamedTensor, SerializedTensor } from "./tfjs/serialization.js";
 export {
   layersModelLoss,

@@ -34,7 +34,14 @@ interface Run {
   groupedCalls: number;
 }
 
-function train(preset: string, m: number, grouped: boolean, variant: "sam" | "usam" | "asam" = "sam", ascentSteps = 1): Run {
+function train(
+  preset: string,
+  m: number,
+  grouped: boolean,
+  variant: "sam" | "usam" | "asam" = "sam",
+  ascentSteps = 1,
+  batchNormStatistics: "unperturbed" | "both-passes" = "unperturbed",
+): Run {
   const model = new ResNet(modelFromPreset(preset, 4, CLASSES), 7);
   const plain: LossFunction = (batch, pass) =>
     tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y as tf.Tensor1D, CLASSES), model.apply(batch.x as tf.Tensor4D, { training: true, updateStatistics: pass.updateStatistics })) as tf.Scalar;
@@ -47,7 +54,7 @@ function train(preset: string, m: number, grouped: boolean, variant: "sam" | "us
   const lossFn = grouped ? withGroupedLoss(plain, counted, hasGroupedConv2D) : plain;
   const optimizer = new SamOptimizer(
     tf.train.momentum(0.05, 0.9),
-    { variant, rho: variant === "asam" ? 0.5 : 0.05, subBatchSize: m, weightDecay: 5e-4, ascentSteps, ...(ascentSteps > 1 ? { ascentStepSizeMultiplier: 0.6 } : {}) },
+    { variant, rho: variant === "asam" ? 0.5 : 0.05, subBatchSize: m, weightDecay: 5e-4, ascentSteps, batchNormStatistics, ...(ascentSteps > 1 ? { ascentStepSizeMultiplier: 0.6 } : {}) },
     model.parameters,
   );
   const losses: number[] = [];
@@ -117,5 +124,14 @@ describeNative("grouped m-SAM equals the sequential loop (native backend)", () =
     expect(grouped.groupedCalls).toBe(2 * (steps + 1));
     expect(relativeToChange(grouped.parameters, loop.parameters, start.parameters)).toBeLessThan(2e-4);
     grouped.norms.forEach((norm, i) => expect(Math.abs(norm - loop.norms[i]!)).toBeLessThan(1e-5 * loop.norms[i]!));
+  });
+
+  test.each([[8, 1], [1, 1], [32, 2]] as const)("both-passes statistics (the trainer's default), m = %i, %i ascent step(s): running statistics interleave as in the loop", (m, steps) => {
+    const start = initial("resnet_tiny");
+    const loop = train("resnet_tiny", m, false, "sam", steps, "both-passes");
+    const grouped = train("resnet_tiny", m, true, "sam", steps, "both-passes");
+    expect(grouped.groupedCalls).toBe(2 * (steps + 1));
+    expect(relativeToChange(grouped.parameters, loop.parameters, start.parameters)).toBeLessThan(2e-4);
+    expect(relativeToChange(grouped.statistics, loop.statistics, start.statistics)).toBeLessThan(1e-4);
   });
 });

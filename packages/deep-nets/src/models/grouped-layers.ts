@@ -5,8 +5,11 @@
  * - conv: groupedConv2d (one native kernel for all groups);
  * - BatchNorm: the group's own batch mean and biased variance, gamma[g], beta[g] (batchNormTraining: one fused
  *   native kernel for all groups, with the ReLU that follows); with updateStatistics the
- *   running statistics end as after k sequential updates r <- (1 - mu) r + mu s_g, g = 0..k-1, i.e.
- *   r_k = (1 - mu)^k r_0 + sum_g mu (1 - mu)^(k-1-g) s_g;
+ *   running statistics end as after the loop's sequential updates r <- (1 - mu) r + mu s. With S updating passes
+ *   per sub-batch (m-SAM with "both-passes": ascent, descent) the loop's update of group g in pass slot q is
+ *   number n = gS + q of N = kS; the grouped passes run slot by slot, each multiplying r by (1 - mu)^k, so
+ *   pass q adds c_g s_g with c_g = mu (1 - mu)^(N-1-n) / (1 - mu)^(k(S-1-q)) = mu (1 - mu)^(k(1+q) - 1 - gS - q);
+ *   for S = 1: r_k = (1 - mu)^k r_0 + sum_g mu (1 - mu)^(k-1-g) s_g;
  * - GroupNorm: per sample as before, then gamma[g], beta[g];
  * - linear: a batched matMul [k, m, F] x [k, F, classes] + bias[g].
  */
@@ -73,8 +76,15 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
 /** The closed form of k sequential momentum updates of the running mean and (unbiased) variance; see the file comment. */
 function updateRunningStatistics(source: GroupedLayerSource, layer: NormLayer, mean: tf.Tensor, variance: tf.Tensor, count: number, momentum: number): void {
   const k = source.groups;
-  const weights = Array.from({ length: k }, (_, g) => momentum * (1 - momentum) ** (k - 1 - g));
-  const decay = (1 - momentum) ** k;
+  const { slot, slots } = (source.mode.training && source.mode.statisticsSlot) || { slot: 0, slots: 1 };
+  const keep = 1 - momentum;
+  const weights = Array.from({ length: k }, (_, g) => {
+    const exponent = k * (1 + slot) - 1 - g * slots - slot;
+    // keep = 0 (momentum 1): only the very last update survives; a negative exponent is then a term that
+    // a later pass multiplies by 0.
+    return keep === 0 ? (exponent === 0 ? momentum : 0) : momentum * keep ** exponent;
+  });
+  const decay = keep ** k;
   const unbiased = count > 1 ? count / (count - 1) : 1;
   const weighted = (s: tf.Tensor, factor: number) => tf.sum(tf.mul(tf.reshape(s, [k, -1]), tf.tensor2d(weights.map((w) => w * factor), [k, 1])), 0);
   const runningMean = source.statistic(layer.runningMean!);

@@ -24,7 +24,14 @@ export const NORM_EPSILON = 1e-5;
  */
 export type ForwardMode =
   | { training: false }
-  | { training: true; updateStatistics: boolean; /** Running-statistics momentum (default 0.1); 1/k gives a cumulative average. */ statisticsMomentum?: number };
+  | {
+      training: true;
+      updateStatistics: boolean;
+      /** Running-statistics momentum (default 0.1); 1/k gives a cumulative average. */
+      statisticsMomentum?: number;
+      /** applyGrouped only: where this pass's k updates fall in m-SAM's interleaved sequence (@sam-repro/sam GroupedPassInfo); default slot 0 of 1. */
+      statisticsSlot?: { slot: number; slots: number };
+    };
 
 /** Fills a Float32Array with an initializer's values from a seeded generator. */
 function initialValues(spec: ParameterSpec, random: SeededRandom): Float32Array {

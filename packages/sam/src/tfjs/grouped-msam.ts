@@ -13,12 +13,24 @@ import type { ResolvedSamOptions } from "../options.js";
 import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
 
 /**
+ * A grouped pass's place in the sequence of running-statistics updates. The loop updates them once per sub-batch
+ * and pass, sub-batch by sub-batch: with `slots` updating passes per sub-batch ("both-passes": the ascent steps,
+ * then the descent), sub-batch g's update in this pass is number g * slots + slot of the groups * slots updates.
+ * The grouped passes run in slot order (slot 0 for every group first), so the model must weight each group's
+ * statistics as if they had come at that position (for momentum mu: see @sam-repro/deep-nets grouped-layers.ts).
+ */
+export interface GroupedPassInfo extends PassInfo {
+  statisticsSlot: number;
+  statisticsSlots: number;
+}
+
+/**
  * The mean loss of each of `groups` equal consecutive sub-batches of `batch` ([groups] tensor), where sub-batch g
  * sees weights[i][g] in place of variable i (weights[i] has shape [groups, ...variable i's shape]). With BatchNorm
  * every group normalizes with its own batch statistics, and when pass.updateStatistics is true the running
- * statistics must end as after `groups` sequential updates, group 0 first (what the loop does).
+ * statistics must end as after the loop's sequential updates (see GroupedPassInfo; one slot: group 0 first).
  */
-export type GroupedLossFunction = (batch: Batch, pass: PassInfo, weights: tf.Tensor[], groups: number) => tf.Tensor1D;
+export type GroupedLossFunction = (batch: Batch, pass: GroupedPassInfo, weights: tf.Tensor[], groups: number) => tf.Tensor1D;
 
 const GROUPED_LOSS = Symbol.for("@sam-repro/sam.groupedLoss");
 
@@ -57,8 +69,10 @@ export interface GroupedSamRequest {
   saved: tf.Tensor[];
   /** ASAM's T = |w| + eta per variable, else null. */
   scale: tf.Tensor[] | null;
-  /** Whether the ascent comes from the descent batch and BatchNorm statistics update once per sub-batch (at w). */
-  sameBatchUnperturbedStatistics: boolean;
+  /** Whether the ascent comes from the descent batch (not n-SAM, not random). */
+  sameBatch: boolean;
+  /** BatchNorm statistics update in every pass (else once per sub-batch, in the first ascent pass at w). */
+  bothPasses: boolean;
 }
 
 export interface GroupedSamResult {
@@ -70,11 +84,11 @@ export interface GroupedSamResult {
 }
 
 /** Whether groupedSamGradients applies to this step (else the caller loops over the sub-batches). */
-export function canGroup(request: Pick<GroupedSamRequest, "options" | "lossFn" | "parts" | "sameBatchUnperturbedStatistics">): boolean {
+export function canGroup(request: Pick<GroupedSamRequest, "options" | "lossFn" | "parts" | "sameBatch">): boolean {
   const variant = request.options.variant;
   return (
     request.parts > 1 &&
-    request.sameBatchUnperturbedStatistics &&
+    request.sameBatch &&
     (variant === "sam" || variant === "usam" || variant === "asam") &&
     groupedFormOf(request.lossFn)?.available() === true
   );
@@ -90,6 +104,10 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
   const project = options.variant !== "usam" || options.usamClipToBall;
   const stepSize = options.ascentStepSizeMultiplier * rho;
+  // Pass p (ascent steps 0..K-1, descent K) updates the statistics in slot p of K + 1 with both-passes, else only
+  // the first ascent pass does (one slot), as in SamOptimizer's loop.
+  const slots = request.bothPasses ? options.ascentSteps + 1 : 1;
+  const statistics = (p: number) => ({ updateStatistics: request.bothPasses || p === 0, statisticsSlot: request.bothPasses ? p : 0, statisticsSlots: slots });
 
   let sums: tf.Tensor[] | null = null;
   for (let first = 0; first < parts; first += chunk) {
@@ -103,13 +121,13 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
       let loss: tf.Scalar | null = null;
       for (let k = 0; k < options.ascentSteps; k++) {
         const at = delta ? replicas.map((r, i) => tf.add(r, delta![i]!)) : replicas;
-        const ascent = objective(grouped, sub, { updateStatistics: k === 0, kind: "ascent" }, at, groups, lambda);
+        const ascent = objective(grouped, sub, { ...statistics(k), kind: "ascent" }, at, groups, lambda);
         if (k === 0) loss = ascent.value;
         delta = replicaAscentStep(options.variant as "sam" | "usam" | "asam", delta, ascent.gradients, stepSize, options.epsilon, scale);
         if (project) delta = replicaProjection(delta, rho, scale);
       }
       const perturbed = replicas.map((r, i) => tf.add(r, delta![i]!));
-      const descent = objective(grouped, sub, { updateStatistics: false, kind: "descent" }, perturbed, groups, lambda);
+      const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
       const partial = [...descent.gradients.map((g) => tf.sum(g, 0)), loss!, tf.sum(replicaNorms(delta!))];
       return sums ? partial.map((t, i) => tf.add(sums![i]!, t)) : partial;
     });
@@ -126,7 +144,7 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
 }
 
 /** Sum over groups of the group losses and its gradients in the replicas, plus lambda * replica (objective weight decay). */
-function objective(grouped: GroupedLossFunction, batch: Batch, pass: PassInfo, weights: tf.Tensor[], groups: number, lambda: number) {
+function objective(grouped: GroupedLossFunction, batch: Batch, pass: GroupedPassInfo, weights: tf.Tensor[], groups: number, lambda: number) {
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => tf.sum(grouped(batch, pass, ws, groups)) as tf.Scalar)(weights);
   const gradients = lambda > 0 ? grads.map((g, i) => tf.add(g, tf.mul(weights[i]!, lambda))) : grads;
   return { value, gradients };

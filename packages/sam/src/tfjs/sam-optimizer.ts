@@ -245,7 +245,7 @@ export class SamOptimizer {
     const sameBatch = ascentSource === null && options.variant !== "random";
     const scale = options.variant === "asam" ? asamScaleOf(saved, options.asamEta) : null;
     // All sub-batches at once on replicated weights when the loss and the backend allow it (grouped-msam.ts).
-    const grouping = { options, lossFn, batch, parts, rho, variables, saved, scale, sameBatchUnperturbedStatistics: sameBatch && !bothPasses };
+    const grouping = { options, lossFn, batch, parts, rho, variables, saved, scale, sameBatch, bothPasses };
     if (canGroup(grouping)) return groupedSamGradients(grouping);
     const descentParts = splitBatch(batch, parts);
     const ascentParts = ascentSource ? splitBatch(ascentSource, parts) : descentParts;
