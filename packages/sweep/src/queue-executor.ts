@@ -100,7 +100,10 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
             }
             await queued.remove().catch(() => {});
           } else if (state === "failed" && queued) {
-            const failure = { run: job.name, error: `${queued.failedReason.split("\n")[0]} (after ${queued.attemptsMade} attempt(s))` };
+            // The trainer's message starts with the run's name, which the report puts first anyway.
+            const firstLine = queued.failedReason.split("\n")[0]!;
+            const reason = firstLine.startsWith(`${job.name}: `) ? firstLine.slice(job.name.length + 2) : firstLine;
+            const failure = { run: job.name, error: `${reason} (after ${queued.attemptsMade} attempt(s))` };
             failures.push(failure);
             stats.failed.push(failure);
             outstanding.delete(id);

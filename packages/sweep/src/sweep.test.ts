@@ -203,7 +203,7 @@ describeQueue("sweep over a BullMQ queue with real worker processes", () => {
     const done: RunResult[] = [];
     try {
       await expect(executor([good, bad], "smoke", () => {}, (_job, result) => done.push(result))).rejects.toThrow(
-        /1 run\(s\) failed: bad: .*batchSize: 64 is larger than the 32 training images.*\(after 2 attempt\(s\)\)/,
+        /^1 run\(s\) failed: bad: InputError: batchSize\b.*\b64 is larger than the 32 training images.*\(after 2 attempt\(s\)\)$/,
       );
     } finally {
       await close();
