@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { SamOptimizer, type Batch, type LossFunction } from "./sam-optimizer.js";
-import { replicaNorms, withGroupedLoss, type GroupedLossFunction } from "./grouped-msam.js";
+import { replicaNorms, setReplicaBudgetBytes, withGroupedLoss, type GroupedLossFunction } from "./grouped-msam.js";
 
 // A dense softmax classifier written twice: plainly on the variables, and on replicated weights
 // [k, ...shape] (a batched matMul) for the grouped m-SAM path. It has no BatchNorm, so both paths
@@ -70,6 +70,20 @@ describe("grouped m-SAM (replicated weights) equals the sequential loop", () => 
       expect(Math.abs(r.loss - loop.results[i]!.loss)).toBeLessThan(2e-6);
       expect(Math.abs(r.perturbationNorm - loop.results[i]!.perturbationNorm)).toBeLessThan(2e-6);
     });
+  });
+
+  test("sub-batches beyond the replica budget run in chunks of groups, with the same result", () => {
+    const loop = run(false, true, { variant: "sam", m: 4 });
+    // 21 parameters * 16 bytes: a budget of 700 bytes holds 2 replicas, so the 6 sub-batches run as 3 chunks.
+    const previous = setReplicaBudgetBytes(700);
+    try {
+      const chunked = run(true, true, { variant: "sam", m: 4 });
+      expect(chunked.calls).toBe(3 * 2 * 3);
+      chunked.weights.forEach((w, i) => expect(Math.abs(w - loop.weights[i]!)).toBeLessThan(2e-6));
+      chunked.results.forEach((r, i) => expect(Math.abs(r.loss - loop.results[i]!.loss)).toBeLessThan(2e-6));
+    } finally {
+      setReplicaBudgetBytes(previous);
+    }
   });
 
   test("the loop runs when available() is false, and for plain SAM (m = b)", () => {

@@ -55,8 +55,16 @@ function groupedFormOf(lossFn: LossFunction): GroupedForm | undefined {
   return (lossFn as unknown as Record<symbol, GroupedForm | undefined>)[GROUPED_LOSS];
 }
 
-/** Bytes of replicas (weights, perturbation, gradient and perturbed weights) allowed per chunk of groups. */
+/** Bytes of replicas (weights, perturbation, gradient and perturbed weights, 16 per parameter) per chunk of groups. */
 export const GROUPED_REPLICA_BUDGET_BYTES = 512 * 1024 * 1024;
+let replicaBudgetBytes = GROUPED_REPLICA_BUDGET_BYTES;
+
+/** Changes the replica budget (tests use a small one to exercise chunking); returns the previous value. */
+export function setReplicaBudgetBytes(bytes: number): number {
+  const previous = replicaBudgetBytes;
+  replicaBudgetBytes = bytes;
+  return previous;
+}
 
 export interface GroupedSamRequest {
   options: ResolvedSamOptions;
@@ -100,7 +108,7 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const grouped = groupedFormOf(request.lossFn)!.grouped;
   const m = (batch.x.shape[0] ?? 0) / parts;
   const parameterCount = saved.reduce((sum, w) => sum + w.size, 0);
-  const chunk = Math.max(1, Math.min(parts, Math.floor(GROUPED_REPLICA_BUDGET_BYTES / (16 * parameterCount))));
+  const chunk = Math.max(1, Math.min(parts, Math.floor(replicaBudgetBytes / (16 * parameterCount))));
   const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
   const project = options.variant !== "usam" || options.usamClipToBall;
   const stepSize = options.ascentStepSizeMultiplier * rho;
