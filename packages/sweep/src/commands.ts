@@ -6,7 +6,7 @@ import { InputError, REPORTS_DIR_ENV_VAR, checkOutputLocation, parseProfile, pro
 import { BACKEND_ENV_VAR, describeBackend, initBackend } from "@sam-repro/runtime";
 import { checkReachable, REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, resolveQueueTarget } from "./connection.js";
 import { queueStatus, resolveSweepTarget, sweep, SWEEP_PACKAGES } from "./sweep.js";
-import { startWorker } from "./worker.js";
+import { lockDurationFromEnv, startWorker } from "./worker.js";
 
 /** A positive integer flag, or an InputError naming the flag, the value and what is allowed. */
 export function positiveInteger(flag: string, value: string): number {
@@ -61,6 +61,7 @@ export function registerCommands(program: Command): void {
     .action(async (flags: { queue?: string | true; concurrency: string; runsDir?: string; dataDir?: string }) => {
       const target = resolveQueueTarget(flags.queue);
       const concurrency = positiveInteger("--concurrency", flags.concurrency);
+      lockDurationFromEnv(); // a bad value fails here, before anything starts
       await checkReachable(target);
       const runs = path.resolve(flags.runsDir ?? runsDirectory());
       const trainerEnv: Record<string, string> = {};

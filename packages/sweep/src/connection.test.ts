@@ -5,6 +5,7 @@ import { InputError } from "@sam-repro/runner";
 import { registerCommands } from "./commands.js";
 import { checkReachable, describeTarget, parseRedisUrl, resolveQueueTarget } from "./connection.js";
 import { jobIdOf, parseTrainRequest, REQUEST_FORMAT } from "./messages.js";
+import { lockDurationFromEnv } from "./worker.js";
 
 describe("queue URL and secrets", () => {
   test("redis:// and rediss:// URLs give host, port, database and TLS; the port defaults to 6379", () => {
@@ -81,6 +82,12 @@ describe("sweep and worker flags", () => {
     await expect(run("sweep")).rejects.toThrow(/sweep: a figure id or package is required/);
     await expect(run("worker", "--queue", "redis://h:1", "--concurrency", "two")).rejects.toThrow(/--concurrency: "two" is not allowed/);
     await expect(run("worker", "--queue", "redis://:pw@h:1")).rejects.toThrow(InputError);
+  });
+
+  test("a bad lock duration in the environment is named with its value", () => {
+    expect(lockDurationFromEnv({})).toBe(30_000);
+    expect(lockDurationFromEnv({ SAM_REPRO_QUEUE_LOCK_MS: "1500" })).toBe(1500);
+    expect(() => lockDurationFromEnv({ SAM_REPRO_QUEUE_LOCK_MS: "10s" })).toThrow(/SAM_REPRO_QUEUE_LOCK_MS: "10s" is not allowed; allowed: an integer number of milliseconds >= 1000/);
   });
 
   test("an unknown sweep target lists the packages and figure ids allowed", async () => {

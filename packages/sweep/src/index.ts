@@ -7,6 +7,6 @@ export { createConnection, describeTarget, parseRedisUrl, resolveQueueTarget, QU
 export { RespClient, type RedisTarget } from "./resp-client.js";
 export { jobIdOf, parseTrainReply, parseTrainRequest, REQUEST_FORMAT, trainRequestSchema, type TrainReply, type TrainRequest } from "./messages.js";
 export { createQueueExecutor, type QueueExecutorOptions, type QueueStats } from "./queue-executor.js";
-export { startWorker, LOCK_MS_ENV_VAR, type RunProgress, type RunningWorker, type WorkerOptions } from "./worker.js";
+export { startWorker, lockDurationFromEnv, LOCK_MS_ENV_VAR, type RunProgress, type RunningWorker, type WorkerOptions } from "./worker.js";
 export { queueStatus, resolveSweepTarget, sweep, SWEEP_PACKAGES, type SweepOptions, type SweepReport } from "./sweep.js";
 export { registerCommands } from "./commands.js";

@@ -12,13 +12,22 @@ import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { startTrainerProcess, trainInProcess, RESULT_FILE, type StepInfo } from "@sam-repro/deep-nets";
-import { lockFileFor, readLockHolder, writeFileAtomic } from "@sam-repro/runner";
+import { InputError, lockFileFor, readLockHolder, writeFileAtomic } from "@sam-repro/runner";
 import { createConnection, describeTarget, QUEUE_NAME } from "./connection.js";
 import { parseTrainRequest, type TrainReply } from "./messages.js";
 import type { RedisTarget } from "./resp-client.js";
 
 /** Lock timing of workers, in milliseconds (BullMQ's defaults are 30 s; tests shorten them). */
 export const LOCK_MS_ENV_VAR = "SAM_REPRO_QUEUE_LOCK_MS";
+
+/** The lock duration from $SAM_REPRO_QUEUE_LOCK_MS (default 30 s), or an InputError naming the variable. */
+export function lockDurationFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[LOCK_MS_ENV_VAR];
+  if (text === undefined || text === "") return 30_000;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1000) throw new InputError(`${LOCK_MS_ENV_VAR}: "${text}" is not allowed; allowed: an integer number of milliseconds >= 1000`);
+  return value;
+}
 
 /** Progress a worker publishes on its active job (job.progress). */
 export interface RunProgress {
@@ -72,7 +81,7 @@ function releaseStaleLock(directory: string, previous: Partial<RunProgress>, log
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const id = `${os.hostname()}:${process.pid}`;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const lockMs = options.lockMs ?? (Number(process.env[LOCK_MS_ENV_VAR]) || 30_000);
+  const lockMs = options.lockMs ?? lockDurationFromEnv();
   const idle: ChildProcess[] = [];
   const all = new Set<ChildProcess>();
   const takeTrainer = (): ChildProcess => {
