@@ -97,7 +97,7 @@ export async function reproduceRelu1d(profile: Profile): Promise<string> {
   const claims: ClaimResult[] = [
     drawsClaim(config, "sam-simpler-interpolant", {
       heldPerDraw: results.map((result) => matched(result) && result.sam.slopeVariation < result.gdMatched.slopeVariation && result.sam.kinks < result.gdMatched.kinks),
-      notebook: null,
+      notebook: { note: "the draws are initializations on the notebook's own 12 points" },
       ourValue: `at matched training loss, SAM / GD total slope variation: ${describeStatistics(variation, "x")}; kink count ratio: ${describeStatistics(kinks, "x")}`,
       details:
         `A seed counts when, against GD stopped at SAM's final training loss (same start), SAM's total slope variation (integral of |f''| over [${xMin}, ${xMax}]) is lower ` +
@@ -107,7 +107,7 @@ export async function reproduceRelu1d(profile: Profile): Promise<string> {
     }),
     drawsClaim(config, "both-interpolate", {
       heldPerDraw: results.map((result) => !result.sam.diverged && !result.gd.diverged && result.sam.finalLoss <= settings.criteria.fitFactorOverGd * result.gd.finalLoss),
-      notebook: null,
+      notebook: { note: "the draws are initializations on the notebook's own 12 points" },
       ourValue: `SAM / GD final training loss: ${describeStatistics(fitRatio, "x")}`,
       details:
         `Relative to GD (which stops at loss <= ${settings.lossTarget}, as in the notebook): a seed counts when SAM's final loss is at most ${settings.criteria.fitFactorOverGd}x GD's. ` +

@@ -46,11 +46,22 @@ export function notebookProblem(problem: SparseProblemSettings): RegressionProbl
 export function drawsClaim(
   config: ExperimentConfig<unknown>,
   id: string,
-  outcome: { heldPerDraw: readonly boolean[]; notebook: { held: boolean; value: string } | null; ourValue: string; details: string },
+  outcome: {
+    heldPerDraw: readonly boolean[];
+    /** The outcome on the notebook's data; null when it did not run, or a note when the draws already use its data. */
+    notebook: { held: boolean; value: string } | null | { note: string };
+    ourValue: string;
+    details: string;
+  },
 ): ClaimResult {
   const judgement = judgeFraction(declaredRule(config, id, ["fraction-of-draws"]), outcome.heldPerDraw);
   const held = outcome.heldPerDraw.filter(Boolean).length;
-  const notebook = outcome.notebook ? `; notebook data (NumPy seed 0): ${outcome.notebook.held ? "holds" : "does not hold"} (${outcome.notebook.value})` : "; notebook data: not run at this profile's sizes";
+  const notebook =
+    outcome.notebook === null
+      ? "; notebook data: not run at this profile's sizes"
+      : "note" in outcome.notebook
+        ? `; ${outcome.notebook.note}`
+        : `; notebook data (NumPy seed 0): ${outcome.notebook.held ? "holds" : "does not hold"} (${outcome.notebook.value})`;
   return judgedClaim(config, id, {
     ourValue: `${held} of ${outcome.heldPerDraw.length} draws${notebook}; ${outcome.ourValue}`,
     judgement,
