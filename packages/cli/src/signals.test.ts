@@ -88,6 +88,12 @@ describe("sam-repro train under signals and a second writer", () => {
       const weightsA = readFileSync(path.join(stopped, a.weightsFile));
       const weightsB = readFileSync(path.join(scratch, "reference", b.weightsFile));
       expect(weightsA.equals(weightsB)).toBe(true);
+
+      // Another seed in the same run directory does not replace the finished run.
+      const otherSeed = await start(trainArgs(stopped).map((arg, i, all) => (all[i - 1] === "--seed" ? "4" : arg))).done;
+      expect(otherSeed.code).toBe(2);
+      expect(otherSeed.stderr).toMatch(/holds a run of another config or backend .* choose another --run-dir, or delete it to start over/);
+      expect(readFileSync(path.join(stopped, "result.json"), "utf8")).toBe(JSON.stringify(a, null, 2) + "\n");
     },
     300_000,
   );

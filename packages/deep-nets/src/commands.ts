@@ -11,7 +11,7 @@ import { MODEL_NAMES } from "./models/architecture.js";
 import { ResNet } from "./models/resnet.js";
 import { checkTrainConfig, configHash, sharpnessSettingsSchema, trainConfigSchema } from "./training/config.js";
 import { epochSeed, prepareData } from "./training/prepared-data.js";
-import { readWeightsFile, resolveCheckpoint, runsDirectory } from "./training/run-store.js";
+import { readWeightsFile, resolveCheckpoint, runsDirectory, storedRunHash } from "./training/run-store.js";
 import { measureSharpness } from "./training/sharpness.js";
 import { modelConfigOf, trainRun } from "./training/trainer.js";
 import { SeededRandom } from "@sam-repro/runtime";
@@ -156,6 +156,12 @@ export function registerCommands(program: Command): void {
       const directory = flags.runDir ?? path.join(runsDirectory(), "train", `${config.model}-${method}-${configHash(config, tf.getBackend())}`);
       // The second writer of a run directory stops here, before loading the data.
       const lock = acquireDirectoryLock(directory, `sam-repro train ${config.model} ${method} seed ${config.seed}`);
+      // A run directory holds one run: another config's (or backend's) result or checkpoint is not silently replaced.
+      const stored = storedRunHash(directory);
+      const hash = configHash(config, tf.getBackend());
+      if (stored !== null && stored !== hash) {
+        throw new InputError(`--run-dir ${directory}: holds a run of another config or backend (hash ${stored}; this one is ${hash}); choose another --run-dir, or delete it to start over`);
+      }
       const data = loadCifar(config.dataset, flags.dataDir ? { dataDirectory: flags.dataDir } : {});
       const result = await trainRun(config, { directory, data, label: `train ${config.model} ${method}`, lock });
       const final = result.final;

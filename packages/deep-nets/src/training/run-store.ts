@@ -205,6 +205,13 @@ export function readRunResult(directory: string): RunResult | null {
   return readJsonIfExists<RunResult>(path.join(directory, RESULT_FILE));
 }
 
+/** The config hash of the run stored in `directory` (result.json, else checkpoint.json), or null when it holds none. */
+export function storedRunHash(directory: string): string | null {
+  const result = readRunResult(directory);
+  if (result) return result.hash;
+  return readJsonIfExists<{ key: string }>(path.join(directory, CHECKPOINT_FILE))?.key ?? null;
+}
+
 /** Rewrites metrics.jsonl (one JSON object per evaluation) atomically. */
 export function writeMetricsFile(directory: string, metrics: MetricRecord[]): void {
   // NaN and infinities are written as strings ("NaN"), as writeJsonAtomic does, so a diverged epoch stays visible.
