@@ -229,4 +229,40 @@ describeQueue("sweep over a BullMQ queue with real worker processes", () => {
     expect(figureContent(reports, "fig1-perturbations")).toEqual(local.get("fig1-perturbations"));
     expect(existsSync(path.join(reports, "msam-vs-m"))).toBe(false);
   }, 300_000);
+
+  test("workers sharing one runs directory: a worker killed after a checkpoint, its run finished by another, the figure equals the local one", async () => {
+    for (const child of workers) if (alive(child)) child.kill("SIGKILL");
+    const shared = path.join(temporary, "shared-runs");
+    for (let i = 0; i < 2; i++) {
+      workers.push(startWorkerProcess({ url: redis.url, runsDirectory: shared, env: { SAM_REPRO_QUEUE_LOCK_MS: LOCK_MS }, log: workerLog }));
+    }
+    const { reports } = useStore("shared");
+    const { queue, close } = openQueue();
+    let killed = false;
+    const running = sweep({ target: "msam-vs-m", profile: "smoke", queue: redis.target, pollMs: 200, log: () => {} });
+    try {
+      // Kill the worker of a run that has a checkpoint (an epoch done) and no result yet.
+      for (let i = 0; i < 3000 && !killed; i++) {
+        for (const job of await queue.getActive()) {
+          const run = path.join(shared, (job.data as { directory: string }).directory);
+          if (!existsSync(path.join(run, "checkpoint.json")) || existsSync(path.join(run, "result.json"))) continue;
+          const pid = Number(String((job.progress as Partial<RunProgress>).worker ?? "").split(":").at(-1));
+          const victim = workers.find((child) => child.pid === pid && alive(child));
+          if (victim) {
+            victim.kill("SIGKILL");
+            killed = true;
+            break;
+          }
+        }
+        if (!killed) await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await close();
+    }
+    expect(killed).toBe(true);
+    const report = await running;
+    expect(report.failed).toEqual([]);
+    expect(report.queue!.retried.length).toBeGreaterThanOrEqual(1);
+    expect(figureContent(reports, "msam-vs-m")).toEqual(local.get("msam-vs-m"));
+  }, 300_000);
 });
