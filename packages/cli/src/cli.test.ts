@@ -79,6 +79,9 @@ describe("sam-repro command line", () => {
     expect(unknownOption.status).toBe(2);
     expect(oneLine(unknownOption.stderr)).toHaveLength(1);
     expect(unknownOption.stderr).toContain("--learning-rate");
+    const noCommand = samRepro("--backend", "cpu");
+    expect(noCommand.status).toBe(2);
+    expect(oneLine(noCommand.stderr)).toEqual(["error: missing command; run `sam-repro --help` for the list"]);
     const emptyLr = samRepro("train", "--lr", "");
     expect(emptyLr.status).toBe(2);
     expect(oneLine(emptyLr.stderr)).toEqual(['error: --lr: "" is not a number']);

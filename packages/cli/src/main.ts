@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import { InputError, StopRequestedError, installStopHandlers, signalExitCode } from "@sam-repro/runner";
 import { checkEnvironmentVariables } from "./environment-check.js";
-import { buildProgram } from "./program.js";
+import { buildProgram, invokedCommand } from "./program.js";
 
 const ENVIRONMENT_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
 
@@ -9,7 +9,11 @@ const ENVIRONMENT_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPER
 installStopHandlers();
 try {
   checkEnvironmentVariables(process.env);
-  const program = await buildProgram(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (invokedCommand(argv) === null && !argv.some((arg) => ["-h", "--help", "-V", "--version", "help"].includes(arg))) {
+    throw new InputError("missing command; run `sam-repro --help` for the list");
+  }
+  const program = await buildProgram(argv);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -65,7 +65,7 @@ function checkNativePackage(backend: string | undefined, choices: readonly strin
 }
 
 /** The first command-line word that is not an option (nor the value of --backend), or null. */
-function invokedCommand(argv: readonly string[]): string | null {
+export function invokedCommand(argv: readonly string[]): string | null {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--backend") {
