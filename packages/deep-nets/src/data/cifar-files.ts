@@ -117,7 +117,8 @@ export function readVerifiedFile(file: string, dataset: DatasetName, records: nu
     bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new InputError(`${file}: cannot read the file (${code}); check its permissions (it must be readable by this user)`);
+    const remedy = code === "EACCES" || code === "EPERM" ? "make it readable by this user (chmod u+r)" : "copy or download it again";
+    throw new InputError(`${file}: cannot read the file (${code}); ${remedy}`);
   }
   if (file.endsWith(".gz")) {
     try {
