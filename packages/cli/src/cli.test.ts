@@ -79,6 +79,9 @@ describe("sam-repro command line", () => {
     expect(unknownOption.status).toBe(2);
     expect(oneLine(unknownOption.stderr)).toHaveLength(1);
     expect(unknownOption.stderr).toContain("--learning-rate");
+    const sharpness = samRepro("sharpness", "--checkpoint", "/no/such/run", "--m", "1000", "--examples", "300");
+    expect(sharpness.status).toBe(2);
+    expect(oneLine(sharpness.stderr)).toEqual(["error: --m: 1000 is more than --examples 300; an m-sharpness needs at least m examples (allowed 1..300)"]);
     const noCommand = samRepro("--backend", "cpu");
     expect(noCommand.status).toBe(2);
     expect(oneLine(noCommand.stderr)).toEqual(["error: missing command; run `sam-repro --help` for the list"]);
