@@ -125,18 +125,28 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
       // 1 * w broadcast to [groups, ...]: exact copies, and a plain broadcasting multiply is cheap on every
       // backend (tf.broadcastTo runs the cpu Tile kernel, ~30x slower here).
       const replicas = saved.map((w) => tf.mul(tf.ones([groups, ...new Array<number>(w.rank).fill(1)]), w));
-      let delta: tf.Tensor[] | null = null;
-      let loss: tf.Scalar | null = null;
-      for (let k = 0; k < options.ascentSteps; k++) {
-        const at = delta ? replicas.map((r, i) => tf.add(r, delta![i]!)) : replicas;
-        const ascent = objective(grouped, sub, { ...statistics(k), kind: "ascent" }, at, groups, lambda);
-        if (k === 0) loss = ascent.value;
-        delta = replicaAscentStep(options.variant as "sam" | "usam" | "asam", delta, ascent.gradients, stepSize, options.epsilon, scale);
-        if (project) delta = replicaProjection(delta, rho, scale);
-      }
-      const perturbed = replicas.map((r, i) => tf.add(r, delta![i]!));
-      const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
-      const partial = [...descent.gradients.map((g) => tf.sum(g, 0)), loss!, tf.sum(replicaNorms(delta!))];
+      // Nested tidies free each pass's replicated gradients as soon as they are used: replicas cost k times the
+      // weights each, the one place where grouped m-SAM needs more memory than the loop.
+      const [loss, ...delta] = tf.tidy(() => {
+        let current: tf.Tensor[] | null = null;
+        let first: tf.Scalar | null = null;
+        for (let k = 0; k < options.ascentSteps; k++) {
+          const at = current ? replicas.map((r, i) => tf.add(r, current![i]!)) : replicas;
+          const ascent = objective(grouped, sub, { ...statistics(k), kind: "ascent" }, at, groups, lambda);
+          if (k === 0) first = ascent.value;
+          current = replicaAscentStep(options.variant as "sam" | "usam" | "asam", current, ascent.gradients, stepSize, options.epsilon, scale);
+          if (project) current = replicaProjection(current, rho, scale);
+        }
+        return [first!, ...current!];
+      });
+      const norms = tf.sum(replicaNorms(delta));
+      const perturbed = replicas.map((r, i) => tf.add(r, delta[i]!));
+      tf.dispose([...replicas, ...delta]);
+      const gradientSums = tf.tidy(() => {
+        const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
+        return descent.gradients.map((g) => tf.sum(g, 0));
+      });
+      const partial = [...gradientSums, loss!, norms];
       return sums ? partial.map((t, i) => tf.add(sums![i]!, t)) : partial;
     });
     if (sums) tf.dispose(sums);
