@@ -4,7 +4,17 @@
  * figures of the paper (Figs. 1, 9, 10 and the m-SAM experiment; SPEC 5.B).
  */
 export { classCount, concatImageSets, decodeRecords, encodeRecords, selectImages, DATASET_NAMES, IMAGE_VALUES, type DatasetName, type ImageSet } from "./data/cifar-format.js";
-export { CIFAR10_SHA256, DATA_DIR_ENV_VAR, defaultDataDirectories, loadCifar, readClassNames, resolveDataDirectory, type CifarData, type LoadOptions } from "./data/cifar-files.js";
+export {
+  CIFAR10_SHA256,
+  DATA_DIR_ENV_VAR,
+  defaultDataDirectories,
+  findDatasetDirectory,
+  loadCifar,
+  readClassNames,
+  resolveDataDirectory,
+  type CifarData,
+  type LoadOptions,
+} from "./data/cifar-files.js";
 export { CIFAR_ARCHIVES, downloadCifar, type DownloadOptions } from "./data/download.js";
 export { readTar, type TarEntry } from "./data/tar.js";
 export { DEFAULT_VALIDATION_SIZE, splitTrainValidation, type TrainValidationSplit } from "./data/split.js";

@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from "node:os";
 import path from "node:path";
 import { Queue } from "bullmq";
-import { resolveDataDirectory, RUNS_DIR_ENV_VAR, trainConfigSchema, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
+import { findDatasetDirectory, resolveDataDirectory, RUNS_DIR_ENV_VAR, trainConfigSchema, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import { initBackend } from "@sam-repro/runtime";
 import { createConnection, QUEUE_NAME } from "./connection.js";
 import { createQueueExecutor } from "./queue-executor.js";
@@ -17,8 +17,8 @@ import type { RunProgress } from "./worker.js";
 const redisBinary = redisServerBinary();
 const dataMissing = (() => {
   try {
-    resolveDataDirectory("cifar10");
-    return null;
+    const directory = resolveDataDirectory("cifar10");
+    return findDatasetDirectory("cifar10", directory) ? null : `nothing under ${directory}`;
   } catch (error) {
     return (error as Error).message;
   }
