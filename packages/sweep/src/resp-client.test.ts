@@ -6,7 +6,7 @@ const binary = redisServerBinary();
 if (!binary) console.warn("RESP client tests skipped: redis-server is not installed");
 const describeRedis = binary ? describe : describe.skip;
 
-describeRedis("RespClient against a real redis-server", () => {
+describeRedis(`RespClient against a real redis-server${binary ? "" : " (skipped: redis-server is not installed)"}`, () => {
   let redis: TestRedis;
   let client: RespClient;
   beforeAll(async () => {

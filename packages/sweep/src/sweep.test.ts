@@ -79,7 +79,7 @@ function addWorker(): ChildProcess {
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
-describeQueue("sweep over a BullMQ queue with real worker processes", () => {
+describeQueue(`sweep over a BullMQ queue with real worker processes${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   beforeAll(async () => {
     await initBackend("wasm");
     temporary = mkdtempSync(path.join(os.tmpdir(), "sweep-test-"));
