@@ -77,7 +77,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
     let lastStatus = "";
     while (outstanding.size > 0) {
       await sleep(options.pollMs);
-      const counts = { queued: 0, active: 0, done: 0, failed: 0 };
+      const counts = { queued: 0, active: 0 };
       const working: string[] = [];
       try {
         for (const [id, { job, request }] of [...outstanding]) {
@@ -93,7 +93,6 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
             outstanding.delete(id);
             try {
               collect(queued, job, profile, onDone);
-              counts.done++;
             } catch (error) {
               failures.push({ run: job.name, error: (error as Error).message });
               stats.failed.push(failures.at(-1)!);
@@ -107,7 +106,6 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
             failures.push(failure);
             stats.failed.push(failure);
             outstanding.delete(id);
-            counts.failed++;
           } else if (state === "active") {
             counts.active++;
             const progress = latestProgress.get(id);
