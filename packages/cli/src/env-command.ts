@@ -21,6 +21,7 @@ export function registerEnvCommand(program: Command): void {
         node: process.version,
         cpus: os.cpus().length,
         notes: info.notes,
+        warnings: info.warnings,
       };
       if (options.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);

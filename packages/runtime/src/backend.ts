@@ -179,7 +179,8 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
     if (await activate("cpu")) backend = "cpu";
   }
   if (!backend) {
-    throw new Error(`backend "${requested}" could not be started: ${notes.join("; ") || "unknown reason"}`);
+    // An environment problem the user can fix (a package or its binding is missing): one line, exit 2.
+    throw new InputError(`backend "${requested}" could not be started: ${notes.join("; ") || "unknown reason"}`);
   }
   active = {
     backend,
