@@ -1,10 +1,11 @@
-import { describe, expect, test } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import net from "node:net";
 import { Command } from "commander";
 import { InputError } from "@sam-repro/runner";
 import { registerCommands } from "./commands.js";
 import { checkReachable, describeTarget, parseRedisUrl, resolveQueueTarget } from "./connection.js";
 import { jobIdOf, parseTrainRequest, REQUEST_FORMAT } from "./messages.js";
+import { redisServerBinary, startTestRedis, type TestRedis } from "./test-redis.js";
 import { lockDurationFromEnv } from "./worker.js";
 
 describe("queue URL and secrets", () => {
@@ -31,6 +32,21 @@ describe("queue URL and secrets", () => {
 });
 
 describe("reachability", () => {
+  test("a server that accepts the connection and never answers is an error after the time allowed", async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      await expect(checkReachable({ host: "127.0.0.1", port, db: 0, tls: false }, 300)).rejects.toThrow(
+        new RegExp(`--queue: cannot reach redis://127.0.0.1:${port} \\(no answer within 0.3 s\\)`),
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test("a queue nobody listens on is a one-line input error naming it", async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -39,6 +55,27 @@ describe("reachability", () => {
     await expect(checkReachable({ host: "127.0.0.1", port, db: 0, tls: false })).rejects.toThrow(
       new RegExp(`--queue: cannot reach redis://127.0.0.1:${port} \\(ECONNREFUSED\\)`),
     );
+  });
+});
+
+const redisBinary = redisServerBinary();
+const describeRedis = redisBinary ? describe : describe.skip;
+
+describeRedis(`reachability of a redis-server that wants a password${redisBinary ? "" : " (skipped: redis-server is not installed)"}`, () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis(redisBinary!, { password: "s3cret" });
+  });
+  afterAll(() => redis?.stop());
+
+  test("the password from the environment gets in; a wrong or missing one is a one-line error with Redis's reason, never the password", async () => {
+    const port = redis.target.port;
+    await expect(checkReachable(resolveQueueTarget(redis.url, { SAM_REPRO_REDIS_PASSWORD: "s3cret" }))).resolves.toBeUndefined();
+    await expect(checkReachable(resolveQueueTarget(undefined, { SAM_REPRO_REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` }))).resolves.toBeUndefined();
+    const wrong = checkReachable(resolveQueueTarget(redis.url, { SAM_REPRO_REDIS_PASSWORD: "hunter2" }));
+    await expect(wrong).rejects.toThrow(new RegExp(`^--queue: cannot reach redis://127.0.0.1:${port} \\(WRONGPASS [^\\n]*$`));
+    await expect(wrong).rejects.not.toThrow(/hunter2/);
+    await expect(checkReachable(resolveQueueTarget(redis.url, {}))).rejects.toThrow(/cannot reach .* \(NOAUTH Authentication required\.\)/);
   });
 });
 

@@ -2,10 +2,8 @@
  * Where the queue lives: a redis:// (or rediss:// for TLS) URL from `--queue` or the environment, and
  * BullMQ connections to it. Secrets come only from the environment (they would show in `ps` as flags).
  */
-import { createRequire } from "node:module";
-import { createBunRedisClient, type ConnectionOptions } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
 import { InputError } from "@sam-repro/runner";
-import { RespClient, type RedisTarget } from "./resp-client.js";
 
 /** Environment variable with the queue URL, which may carry a password (redis://:PASSWORD@host:port) or TLS (rediss://). */
 export const REDIS_URL_ENV_VAR = "SAM_REPRO_REDIS_URL";
@@ -13,6 +11,16 @@ export const REDIS_URL_ENV_VAR = "SAM_REPRO_REDIS_URL";
 export const REDIS_PASSWORD_ENV_VAR = "SAM_REPRO_REDIS_PASSWORD";
 /** Name of the BullMQ queue that holds training runs. */
 export const QUEUE_NAME = "sam-repro-runs";
+
+/** Where the queue lives, parsed from a redis:// or rediss:// URL (the password from the environment). */
+export interface RedisTarget {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  tls: boolean;
+}
 
 /**
  * The queue to use: `--queue URL` (no password allowed in it), or `--queue` alone / `$SAM_REPRO_REDIS_URL`.
@@ -68,71 +76,56 @@ function redact(text: string): string {
 }
 
 /**
- * Connects once and sends PING, so that a wrong host, port or password is a one-line error at the start
- * (later, BullMQ reconnects by itself). Throws an InputError naming the queue and the reason.
+ * Connects once, without retrying, and sends PING, so that a wrong host, port or password is a one-line
+ * error at the start instead of ioredis reconnecting forever. Throws an InputError naming the queue and
+ * the reason (the connection's own error: ECONNREFUSED, ENOTFOUND, WRONGPASS ...).
  */
 export async function checkReachable(target: RedisTarget, timeoutMs = 5000): Promise<void> {
-  const client = new RespClient(target);
+  const client = new Redis({
+    ...redisOptions(target),
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // Closing this probe drops its socket at once (by default ioredis waits 2 s for it, holding the process).
+    disconnectTimeout: 0,
+  });
+  // ioredis rejects connect() with a generic "Connection is closed."; the reason is the last 'error' event.
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  const attempt = client.connect().then(() => client.ping());
+  attempt.catch(() => {}); // it may fail after the deadline has won
   try {
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
-    await Promise.race([client.connect().then(() => client.send("PING", [])), timeout]);
+    await Promise.race([attempt, deadline]);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const cause = lastError ?? (error as Error);
+    const reason = (cause as NodeJS.ErrnoException).code ?? cause.message.split("\n")[0];
     throw new InputError(`--queue: cannot reach ${describeTarget(target)} (${reason}); is Redis running there, the port open and the password (${REDIS_URL_ENV_VAR} / ${REDIS_PASSWORD_ENV_VAR}) right?`);
   } finally {
     clearTimeout(timer);
-    client.close();
+    client.disconnect();
   }
-}
-
-const require = createRequire(import.meta.url);
-
-/** Whether the ioredis driver is installed (BullMQ's default); otherwise the built-in RESP client is used. */
-function hasIORedis(): boolean {
-  try {
-    require.resolve("ioredis");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A connection for one BullMQ object, and how to close it once that object is closed. */
-export interface QueueConnection {
-  connection: ConnectionOptions;
-  /** Closes what BullMQ leaves open: a client instance passed in is "shared", so Queue.close() keeps it. */
-  close(): Promise<void>;
 }
 
 /**
- * A new BullMQ connection to `target` (each Queue, Worker and QueueEvents needs its own): ioredis
- * options when ioredis is installed, else the RESP client of this package behind BullMQ's adapter.
- * Both reconnect by themselves (BullMQ's retry strategy) when Redis restarts.
+ * ioredis options for one BullMQ object (Queue, Worker, QueueEvents), which opens and closes its own
+ * connections with them. `maxRetriesPerRequest: null` (BullMQ requires it for workers' blocking
+ * connections): a command waits while Redis is away instead of failing, and ioredis reconnects with
+ * BullMQ's retry strategy (every 1 s at first, then up to every 20 s) for as long as it takes, so a
+ * worker or a sweep survives a Redis restart. A Redis that is down at the start is caught by checkReachable.
  */
-export function createConnection(target: RedisTarget): QueueConnection {
-  if (hasIORedis()) {
-    const connection = {
-      host: target.host,
-      port: target.port,
-      db: target.db,
-      maxRetriesPerRequest: null,
-      ...(target.username ? { username: target.username } : {}),
-      ...(target.password !== undefined ? { password: target.password } : {}),
-      ...(target.tls ? { tls: { servername: target.host } } : {}),
-    };
-    return { connection, close: async () => {} };
-  }
-  const client = createBunRedisClient(new RespClient(target));
-  // BullMQ listens for errors while the object that uses the client is open; after that, a dropped
-  // connection (Redis stopping) must not become an uncaught 'error' event.
-  client.on("error", () => {});
+export function redisOptions(target: RedisTarget): RedisOptions {
   return {
-    connection: client as unknown as ConnectionOptions,
-    close: async () => {
-      await client.quit().catch(() => "");
-    },
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    maxRetriesPerRequest: null,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.tls ? { tls: { servername: target.host } } : {}),
   };
 }

@@ -9,9 +9,8 @@ import path from "node:path";
 import { Queue, QueueEvents, type Job } from "bullmq";
 import { jobDirectory, jobHash, runsDirectory, storeRunResult, RESULT_FILE, type JobExecutor, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import type { Profile } from "@sam-repro/runner";
-import { createConnection, QUEUE_NAME } from "./connection.js";
+import { redisOptions, QUEUE_NAME, type RedisTarget } from "./connection.js";
 import { jobIdOf, parseTrainReply, REQUEST_FORMAT, type TrainRequest } from "./messages.js";
-import type { RedisTarget } from "./resp-client.js";
 import type { RunProgress } from "./worker.js";
 
 export interface QueueExecutorOptions {
@@ -36,14 +35,18 @@ export interface QueueStats {
 
 /** Opens the queue and returns the executor, its statistics and a close function. */
 export function createQueueExecutor(options: QueueExecutorOptions): { executor: JobExecutor; stats: QueueStats; close: () => Promise<void> } {
-  const redis = createConnection(options.target);
-  const queue = new Queue(QUEUE_NAME, { connection: redis.connection });
-  // Errors of the connection surface as rejected calls, which the poll loop retries.
-  queue.on("error", () => {});
+  const queue = new Queue(QUEUE_NAME, { connection: redisOptions(options.target) });
+  // A status line is shown once, until it changes.
+  let lastStatus = "";
+  const showStatus = (line: string) => {
+    if (line !== lastStatus) options.onStatus?.(line);
+    lastStatus = line;
+  };
+  // While Redis is away, commands wait for ioredis to reconnect; each failed attempt is an 'error' event.
+  queue.on("error", (error) => showStatus(`queue unreachable (${error.message}); waiting for it to come back`));
   // Progress is only shown, so it comes from the event stream (a missed event is harmless): reading whole
   // jobs at every poll would fetch the weights that fine-tuning jobs carry again and again.
-  const eventsRedis = createConnection(options.target);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis.connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection: redisOptions(options.target) });
   events.on("error", () => {});
   const latestProgress = new Map<string, Partial<RunProgress>>();
   events.on("progress", ({ jobId, data }) => {
@@ -74,7 +77,6 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
       outstanding.set(jobIdOf(request.directory), { job, request });
     }
     const failures: Array<{ run: string; error: string }> = [];
-    let lastStatus = "";
     while (outstanding.size > 0) {
       await sleep(options.pollMs);
       const counts = { queued: 0, active: 0 };
@@ -118,12 +120,11 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
           } else counts.queued++;
         }
       } catch (error) {
-        options.onStatus?.(`queue unreachable (${(error as Error).message}); retrying`);
+        showStatus(`queue unreachable (${(error as Error).message}); retrying`);
         continue;
       }
       const status = `runs: ${counts.queued} queued, ${counts.active} active, ${pending.length - outstanding.size - failures.length} done, ${failures.length} failed${working.length ? ` | ${working.join("; ")}` : ""}`;
-      if (status !== lastStatus) options.onStatus?.(status);
-      lastStatus = status;
+      showStatus(status);
     }
     if (failures.length) {
       throw new Error(`${failures.length} run(s) failed: ${failures.map((f) => `${f.run}: ${f.error.split("\n")[0]}`).join("; ")}`);
@@ -140,7 +141,6 @@ export function createQueueExecutor(options: QueueExecutorOptions): { executor: 
 
   const close = async () => {
     await Promise.all([queue.close(), events.close()]);
-    await Promise.all([redis.close(), eventsRedis.close()]);
   };
   return { executor, stats, close };
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { findDatasetDirectory, resolveDataDirectory, RUNS_DIR_ENV_VAR, trainConfigSchema, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
 import { initBackend } from "@sam-repro/runtime";
-import { createConnection, QUEUE_NAME } from "./connection.js";
+import { redisOptions, QUEUE_NAME } from "./connection.js";
 import { createQueueExecutor } from "./queue-executor.js";
 import { sweep } from "./sweep.js";
 import { redisServerBinary, startTestRedis, startWorkerProcess, waitForLine, type TestRedis } from "./test-redis.js";
@@ -66,9 +66,8 @@ const local = new Map<string, unknown>();
 
 /** A Queue for the test's own look at Redis, and its closer. */
 function openQueue(): { queue: Queue; close: () => Promise<void> } {
-  const redisConnection = createConnection(redis.target);
-  const queue = new Queue(QUEUE_NAME, { connection: redisConnection.connection });
-  return { queue, close: async () => (await queue.close(), await redisConnection.close()) };
+  const queue = new Queue(QUEUE_NAME, { connection: redisOptions(redis.target) });
+  return { queue, close: () => queue.close() };
 }
 
 function addWorker(): ChildProcess {
@@ -179,14 +178,18 @@ describeQueue(`sweep over a BullMQ queue with real worker processes${skipReason 
   test("Redis restarted mid-sweep (AOF on): no run lost or stored twice, the figure equals the local one", async () => {
     const { reports, runs } = useStore("restart");
     const stored: string[] = [];
-    const running = sweep({ target: "fig1-perturbations", profile: "smoke", queue: redis.target, pollMs: 200, log: () => {} });
+    const sweepLog: string[] = [];
+    const running = sweep({ target: "fig1-perturbations", profile: "smoke", queue: redis.target, pollMs: 200, log: (line) => sweepLog.push(line) });
     const store = path.join(runs, "deep-nets", "smoke");
     const completed = () => (existsSync(store) ? readdirSync(store).filter((run) => existsSync(path.join(store, run, "result.json"))) : []);
     for (let i = 0; i < 1200 && completed().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     stored.push(...completed());
     expect(stored.length).toBeGreaterThanOrEqual(1);
+    // Down longer than the first reconnection delay (1 s), so that the clients find it gone, not just restarted.
     await redis.restart(1500);
     const report = await running;
+    expect(sweepLog.some((line) => /queue unreachable \(connect ECONNREFUSED/.test(line))).toBe(true);
+    expect(workers.filter(alive).length).toBe(3); // the two first workers left after kill -9, and the one that joined
     expect(report.failed).toEqual([]);
     expect(report.queue!.stored).toBe(4); // every run stored exactly once: 4 runs, 4 stores
     expect(completed().length).toBe(4);

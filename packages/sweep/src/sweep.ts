@@ -8,9 +8,8 @@
 import { setJobExecutor } from "@sam-repro/deep-nets";
 import { InputError, type Profile } from "@sam-repro/runner";
 import { Queue } from "bullmq";
-import { createConnection, describeTarget, QUEUE_NAME } from "./connection.js";
+import { describeTarget, redisOptions, QUEUE_NAME, type RedisTarget } from "./connection.js";
 import { createQueueExecutor, type QueueStats } from "./queue-executor.js";
-import type { RedisTarget } from "./resp-client.js";
 import type { RunProgress } from "./worker.js";
 
 /** A package whose figures train deep networks, with its figure ids and its `reproduce`. */
@@ -101,8 +100,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
 
 /** `sweep --status`: the queue's counts, what each worker trains, and the failed runs. */
 export async function queueStatus(target: RedisTarget): Promise<string> {
-  const redis = createConnection(target);
-  const queue = new Queue(QUEUE_NAME, { connection: redis.connection });
+  const queue = new Queue(QUEUE_NAME, { connection: redisOptions(target) });
   try {
     const counts = await queue.getJobCounts("waiting", "active", "delayed", "completed", "failed", "prioritized");
     const lines = [
@@ -119,6 +117,5 @@ export async function queueStatus(target: RedisTarget): Promise<string> {
     return lines.join("\n");
   } finally {
     await queue.close();
-    await redis.close();
   }
 }

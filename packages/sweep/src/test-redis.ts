@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { RespClient, type RedisTarget } from "./resp-client.js";
+import { checkReachable, type RedisTarget } from "./connection.js";
 
 /** The redis-server binary, or null when it is not installed (the queue tests then skip). */
 export function redisServerBinary(): string | null {
@@ -36,25 +36,26 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server on 127.0.0.1 and a free port, with AOF on (fsync always) in a temporary directory. */
-export async function startTestRedis(binary: string): Promise<TestRedis> {
+/**
+ * Starts redis-server on 127.0.0.1 and a free port, with AOF on (fsync always) in a temporary directory;
+ * with `password`, clients must authenticate (requirepass) and `target` carries it.
+ */
+export async function startTestRedis(binary: string, options: { password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const directory = mkdtempSync(path.join(os.tmpdir(), "sweep-redis-"));
-  const target: RedisTarget = { host: "127.0.0.1", port, db: 0, tls: false };
+  const target: RedisTarget = { host: "127.0.0.1", port, db: 0, tls: false, ...(options.password ? { password: options.password } : {}) };
+  const auth = options.password ? ["--requirepass", options.password] : [];
   let server: ChildProcess | null = null;
   const launch = async () => {
-    server = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"], {
+    server = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", ...auth], {
       stdio: "ignore",
     });
     for (let attempt = 0; attempt < 100; attempt++) {
-      const client = new RespClient(target);
       try {
-        await client.connect();
-        if ((await client.send("PING", [])) === "PONG") return client.close();
+        return await checkReachable(target, 1000);
       } catch {
-        client.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`redis-server did not start on port ${port}`);
   };

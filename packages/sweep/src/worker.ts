@@ -13,9 +13,8 @@ import path from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { startTrainerProcess, trainInProcess, RESULT_FILE, type StepInfo } from "@sam-repro/deep-nets";
 import { InputError, lockFileFor, readLockHolder, writeFileAtomic } from "@sam-repro/runner";
-import { createConnection, describeTarget, QUEUE_NAME } from "./connection.js";
+import { describeTarget, redisOptions, QUEUE_NAME, type RedisTarget } from "./connection.js";
 import { parseTrainRequest, type TrainReply } from "./messages.js";
-import type { RedisTarget } from "./resp-client.js";
 
 /** Lock timing of workers, in milliseconds (BullMQ's defaults are 30 s; tests shorten them). */
 export const LOCK_MS_ENV_VAR = "SAM_REPRO_QUEUE_LOCK_MS";
@@ -51,7 +50,7 @@ export interface WorkerOptions {
   runsDirectory: string;
   /** Extra environment of the trainer processes (backend, data directory). */
   trainerEnv?: Record<string, string>;
-  /** Lock duration; stalled runs are looked for at this interval too. Default $SAM_REPRO_QUEUE_LOCK_MS or 30 s. */
+  /** Lock duration; stalled runs are looked for at a quarter of it. Default $SAM_REPRO_QUEUE_LOCK_MS or 30 s. */
   lockMs?: number;
   log?: (line: string) => void;
 }
@@ -84,13 +83,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const lockMs = options.lockMs ?? lockDurationFromEnv();
   const idle: ChildProcess[] = [];
   const all = new Set<ChildProcess>();
-  const takeTrainer = (): ChildProcess => {
-    for (let child = idle.pop(); child; child = idle.pop()) if (child.exitCode === null && child.signalCode === null) return child;
+  const startTrainer = (): ChildProcess => {
     const child = startTrainerProcess(options.trainerEnv ?? {});
     all.add(child);
     child.once("exit", () => all.delete(child));
     return child;
   };
+  const takeTrainer = (): ChildProcess => {
+    for (let child = idle.pop(); child; child = idle.pop()) if (child.exitCode === null && child.signalCode === null) return child;
+    return startTrainer();
+  };
+  // One trainer per slot, started now: loading tfjs takes seconds, which the first run should not wait for.
+  for (let slot = 0; slot < options.concurrency; slot++) idle.push(startTrainer());
 
   const processRun = async (job: Job): Promise<TrainReply> => {
     let request;
@@ -149,12 +153,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return { result, weightsBase64 };
   };
 
-  const redis = createConnection(options.target);
   const worker = new Worker(QUEUE_NAME, processRun, {
-    connection: redis.connection,
+    connection: redisOptions(options.target),
     concurrency: options.concurrency,
     lockDuration: lockMs,
-    stalledInterval: lockMs,
+    // A dead worker's lock expires after lockMs; checking 4 times as often finds its run within ~1.25 lockMs
+    // instead of up to 2 lockMs (a check is one small script in Redis).
+    stalledInterval: Math.round(lockMs / 4),
     // A run whose worker died goes back to the queue (at most twice); attempts for thrown errors are set per job.
     maxStalledCount: 2,
     name: `sam-repro-worker-${id}`,
@@ -163,14 +168,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   worker.on("completed", (job) => log(`worker ${id}: done ${job.id}`));
   worker.on("failed", (job, error) => log(`worker ${id}: ${job?.id ?? "a job"} failed: ${error.message.split("\n")[0]}`));
   worker.on("error", (error) => log(`worker ${id}: queue error: ${error.message}`));
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (error) {
+    for (const child of all) child.kill(); // their IPC channels would keep this process alive
+    throw error;
+  }
   log(`worker ${id}: taking runs from ${describeTarget(options.target)} (queue ${QUEUE_NAME}, concurrency ${options.concurrency}, runs in ${options.runsDirectory})`);
   return {
     id,
     async close() {
       for (const child of all) child.kill();
       await worker.close(true);
-      await redis.close();
     },
   };
 }
