@@ -19,6 +19,23 @@ export function builtIsCurrent(packagesDir) {
     const built = statSync(buildInfo).mtimeMs;
     if (statSync(path.join(root, "tsconfig.json")).mtimeMs > built) return false;
     if (newestSource(sources) > built) return false;
+    // `tsc --noEmit` on a composite project rewrites .tsbuildinfo without emitting JavaScript, so the
+    // build info alone can claim a build that never happened: each emitted file must also be newer than its source.
+    if (!outputsNewerThanSources(sources, path.join(root, "dist"))) return false;
+  }
+  return true;
+}
+
+/** Whether every `dist/<name>.js` that exists is at least as new as its `src/<name>.ts`. */
+function outputsNewerThanSources(sources, outputs) {
+  for (const entry of readdirSync(sources, { withFileTypes: true })) {
+    const source = path.join(sources, entry.name);
+    if (entry.isDirectory()) {
+      if (!outputsNewerThanSources(source, path.join(outputs, entry.name))) return false;
+    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) {
+      const output = path.join(outputs, entry.name.replace(/\.ts$/, ".js"));
+      if (existsSync(output) && statSync(output).mtimeMs < statSync(source).mtimeMs) return false;
+    }
   }
   return true;
 }

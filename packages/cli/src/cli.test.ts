@@ -144,10 +144,16 @@ describe("which entry the bin runs", () => {
     expect(chooseEntry(cli, {})).toBe("dist");
     touch(path.join(packages, "runner", "src", "deep", "a.test.ts"), 4000); // tests are not compiled
     expect(chooseEntry(cli, {})).toBe("dist");
+    touch(path.join(packages, "runner", "dist", "deep", "a.js"), 1500); // build info rewritten by `tsc --noEmit`, output older than its source
+    expect(chooseEntry(cli, {})).toBe("source");
+    touch(path.join(packages, "runner", "dist", "deep", "a.js"), 3000);
+    expect(chooseEntry(cli, {})).toBe("dist");
     touch(path.join(packages, "runner", "src", "deep", "a.ts"), 4000); // an edit in another package after the build
     expect(chooseEntry(cli, {})).toBe("source");
     expect(chooseEntry(cli, { SAM_REPRO_ENTRY: "dist" })).toBe("dist");
-    touch(path.join(packages, "runner", "dist", ".tsbuildinfo"), 5000);
+    touch(path.join(packages, "runner", "dist", ".tsbuildinfo"), 5000); // a rebuild: build info and the changed output
+    expect(chooseEntry(cli, {})).toBe("source");
+    touch(path.join(packages, "runner", "dist", "deep", "a.js"), 5000);
     expect(chooseEntry(cli, {})).toBe("dist");
   });
 });
