@@ -138,7 +138,8 @@ function logLogCurves(options: {
   subtitle: string[];
   x: { field: string; title: string };
   yTitle: string;
-  facet?: string;
+  /** One panel per value of `field`; `independentY` gives each panel its own y scale. */
+  facet?: { field: string; independentY?: boolean };
   size: [number, number];
 }): Spec {
   const { color, strokeDash } = scales(options.curves);
@@ -150,7 +151,7 @@ function logLogCurves(options: {
     color: { field: "curve", title: "Curve", ...color },
     strokeDash: { field: "curve", ...strokeDash },
     band: { lower: "lower", upper: "upper" },
-    ...(options.facet ? { facet: { field: options.facet, columns: 2 } } : {}),
+    ...(options.facet ? { facet: { ...options.facet, columns: 2 } } : {}),
     points: true,
     width: options.size[0],
     height: options.size[1],
@@ -176,7 +177,21 @@ export function floorSpec(options: { rows: Row[]; curves: Curve[]; subtitle: str
     title: "The floor that a constant ρ leaves, against the batch size",
     x: { field: "batchSize", title: "Batch size b" },
     yTitle: "‖∇L(w̄)‖² where the run settles",
-    facet: "panel",
+    facet: { field: "panel" },
+    size: [340, 260],
+  });
+}
+
+/**
+ * A Theorem 2 figure (non-convex or PL part): the measured left side (mean over batch seeds, min-max band), its
+ * exact expectation and the bound against the horizon T on log-log axes, one panel per problem, each with its own
+ * y scale (the problems' constants differ by orders of magnitude).
+ */
+export function theorem2HorizonSpec(options: { title: string; yTitle: string; rows: Row[]; curves: Curve[]; subtitle: string[] }): Spec {
+  return logLogCurves({
+    ...options,
+    x: { field: "steps", title: "Horizon T (steps)" },
+    facet: { field: "problem", independentY: true },
     size: [340, 260],
   });
 }

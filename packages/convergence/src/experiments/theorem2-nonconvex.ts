@@ -6,8 +6,8 @@
  * quadratic (every constant exact) and a non-convex logistic regression (beta, sigma^2 certified).
  */
 import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, type Profile } from "@sam-repro/runner";
-import { PALETTE, lineChart, writeFigure, type Curve, type Row } from "@sam-repro/figures";
-import { curve, withSubtitleLines } from "../figure-specs.js";
+import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { nonconvexBound, nonconvexSchedule } from "../paper-theorem2.js";
 import { logLogSlope } from "../theory.js";
 import { prepareLogistic, prepareQuadratic, type PreparedProblem } from "../theorem2-problems.js";
@@ -97,25 +97,16 @@ export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<stri
     }),
   ];
 
-  const spec = withSubtitleLines(
-    lineChart({
-      title: "Theorem 2, non-convex part: (1/T) Σ‖∇L(w_t)‖² against T with γ = 1/(√T β), ρ = 1/(T^¼ β)",
-      data: rows,
-      x: { field: "steps", title: "Horizon T (steps)", scale: "log" },
-      y: { field: "value", title: "(1/T) Σ_t ‖∇L(w_t)‖²", scale: "log" },
-      color: { field: "curve", title: "Curve", domain: CURVES.map((c) => c.label), range: CURVES.map((c) => c.color) },
-      strokeDash: { field: "curve", domain: CURVES.map((c) => c.label), range: CURVES.map((c) => [...c.dash]) },
-      band: { lower: "lower", upper: "upper" },
-      facet: { field: "problem", columns: 2, independentY: true },
-      points: true,
-      width: 340,
-      height: 260,
-    }),
-    [
+  const spec = theorem2HorizonSpec({
+    title: "Theorem 2, non-convex part: (1/T) Σ‖∇L(w_t)‖² against T with γ = 1/(√T β), ρ = 1/(T^¼ β)",
+    yTitle: "(1/T) Σ_t ‖∇L(w_t)‖²",
+    rows,
+    curves: CURVES,
+    subtitle: [
       `Unnormalized SAM, same batch for ascent and descent, b = ${settings.batchSize}; ${settings.seeds.length} batch seeds.`,
       "Bound: 4β(L(w₀) − L*)/√T + 8σ²/(b√T) with the problem's exact or certified β and σ².",
     ],
-  );
+  });
   return writeFigure({
     id: config.id,
     title: config.title,

@@ -6,8 +6,8 @@
  * are exact.
  */
 import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, type Profile } from "@sam-repro/runner";
-import { PALETTE, lineChart, writeFigure, type Curve, type Row } from "@sam-repro/figures";
-import { curve, withSubtitleLines } from "../figure-specs.js";
+import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { plBound } from "../paper-theorem2.js";
 import { logLogSlope } from "../theory.js";
 import { prepareQuadratic } from "../theorem2-problems.js";
@@ -84,25 +84,16 @@ export async function reproduceTheorem2Pl(profile: Profile): Promise<string> {
     }),
   ];
 
-  const spec = withSubtitleLines(
-    lineChart({
-      title: "Theorem 2, PL part: E[L(w_T)] − L* against T with the paper's decreasing schedule",
-      data: rows,
-      x: { field: "steps", title: "Horizon T (steps)", scale: "log" },
-      y: { field: "value", title: "E[L(w_T)] − L*", scale: "log" },
-      color: { field: "curve", title: "Curve", domain: CURVES.map((c) => c.label), range: CURVES.map((c) => c.color) },
-      strokeDash: { field: "curve", domain: CURVES.map((c) => c.label), range: CURVES.map((c) => [...c.dash]) },
-      band: { lower: "lower", upper: "upper" },
-      facet: { field: "problem", columns: 2, independentY: true },
-      points: true,
-      width: 340,
-      height: 260,
-    }),
-    [
+  const spec = theorem2HorizonSpec({
+    title: "Theorem 2, PL part: E[L(w_T)] − L* against T with the paper's decreasing schedule",
+    yTitle: "E[L(w_T)] − L*",
+    rows,
+    curves: CURVES,
+    subtitle: [
       `γ_t = min{(8t+4)/(3μ(t+1)²), 1/(2β)}, ρ_t = √(γ_t/β); unnormalized SAM, same batch, b = ${batchSize}; ${seeds.length} batch seeds.`,
       "Bound: 3β²(L(w₀) − L*)/(μ²T²) + 22βσ²/(μ²bT), every constant exact on these noisy quadratics.",
     ],
-  );
+  });
   return writeFigure({
     id: config.id,
     title: config.title,
