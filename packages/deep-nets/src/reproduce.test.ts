@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { describe, expect, test } from "@jest/globals";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { initBackend } from "@sam-repro/runtime";
 import { FIGURE_FILES, type ClaimResult } from "@sam-repro/figures";
 import { FIGURES, reproduce } from "./reproduce.js";
-import { RUNS_DIR_ENV_VAR } from "./training/run-store.js";
 import { findDatasetDirectory, resolveDataDirectory } from "./data/cifar-files.js";
+import { useTemporaryReportsAndRuns } from "./experiments/test-environment.js";
 
 /** Why the real CIFAR-10 is unavailable (the figures train on it), or null when it is there. */
 function missingData(): string | null {
@@ -20,27 +18,11 @@ function missingData(): string | null {
 const dataProblem = missingData();
 if (dataProblem) console.warn(`deep-nets reproduce.test.ts: the smoke reproduction is skipped: ${dataProblem}`);
 
-let temporary: string;
-const saved: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  await initBackend("wasm");
-  temporary = mkdtempSync(path.join(os.tmpdir(), "deep-nets-reproduce-"));
-  for (const [key, value] of Object.entries({ SAM_REPRO_REPORTS_DIR: path.join(temporary, "reports"), [RUNS_DIR_ENV_VAR]: path.join(temporary, "runs"), SAM_REPRO_QUIET: "1" })) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
-});
-afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  rmSync(temporary, { recursive: true, force: true });
-});
+const temporaryDirectory = useTemporaryReportsAndRuns("deep-nets-reproduce-");
 
 describe("reproduce deep-nets --profile smoke", () => {
   (dataProblem ? test.skip : test)("every figure writes its files and a verdict for each claim of its config (needs CIFAR-10)", async () => {
+    const temporary = temporaryDirectory();
     await reproduce({ profile: "smoke" });
     for (const figure of FIGURES) {
       const directory = path.join(temporary, "reports", figure.id);

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import os from "node:os";
+import { describe, expect, test } from "@jest/globals";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { FIGURE_FILES, type ClaimResult } from "@sam-repro/figures";
 import { experimentFile, loadExperiment, type Profile } from "@sam-repro/runner";
-import { initBackend } from "@sam-repro/runtime";
 import { resolveDataDirectory } from "../data/cifar-files.js";
 import { FIGURES, reproduce } from "../reproduce.js";
-import { RUNS_DIR_ENV_VAR, type RunResult } from "../training/run-store.js";
+import type { RunResult } from "../training/run-store.js";
 import { MSHARPNESS_FIGURES, estimateFigureMinutes, estimateGroupMinutes } from "./msharpness-figures.js";
 import { runName, sharedJob } from "./shared-runs.js";
+import { useTemporaryReportsAndRuns } from "./test-environment.js";
 
 const IDS = MSHARPNESS_FIGURES.map((figure) => figure.id);
 const PROFILES: Profile[] = ["smoke", "cpu", "paper"];
@@ -81,27 +80,12 @@ describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
 });
 
 describe("reproduce the m-sharpness figures --profile smoke", () => {
-  let temporary: string;
-  const saved: Record<string, string | undefined> = {};
-  beforeAll(async () => {
-    await initBackend("wasm");
-    temporary = mkdtempSync(path.join(os.tmpdir(), "msharpness-figures-"));
-    for (const [key, value] of Object.entries({ SAM_REPRO_REPORTS_DIR: path.join(temporary, "reports"), [RUNS_DIR_ENV_VAR]: path.join(temporary, "runs"), SAM_REPRO_QUIET: "1" })) {
-      saved[key] = process.env[key];
-      process.env[key] = value;
-    }
-  });
-  afterAll(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    rmSync(temporary, { recursive: true, force: true });
-  });
+  const temporaryDirectory = useTemporaryReportsAndRuns("msharpness-figures-");
 
   (haveCifar10 ? test : test.skip)(
     "every figure writes its files and a verdict by the declared rule for each claim; runs shared between figures are trained once; the switches follow their windows",
     async () => {
+      const temporary = temporaryDirectory();
       await reproduce({ profile: "smoke", only: IDS });
       for (const id of IDS) {
         const directory = path.join(temporary, "reports", id);
