@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
-import { SeededRandom } from "../random.js";
+import { relativeError } from "../testing/conv-net.js";
+import { seededNormalTensor } from "../testing/random-tensor.js";
 import { loadNativeKernels } from "./addon.js";
 import { batchNormTraining, hasFusedBatchNorm } from "./batch-norm-ops.js";
 
@@ -10,36 +11,19 @@ import { batchNormTraining, hasFusedBatchNorm } from "./batch-norm-ops.js";
 const native = loadNativeKernels();
 const describeNative = native.kernels ? describe : describe.skip;
 
-function randomTensor(shape: number[], seed: number, offset = 0): tf.Tensor {
-  const random = new SeededRandom(seed);
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = offset + random.normal();
-  return tf.tensor(values, shape);
-}
-
 /** y, mean, variance and the gradients of sum(y * r) in x, gamma and beta. */
 function evaluate(backend: string, shape: number[], groups: number, relu: boolean): Float32Array[] {
   tf.setBackend(backend);
   return tf.tidy(() => {
-    const x = randomTensor(shape, 1, 0.5);
-    const gamma = randomTensor([groups, shape[3]!], 2, 1);
-    const beta = randomTensor([groups, shape[3]!], 3);
-    const r = randomTensor(shape, 4);
+    const x = seededNormalTensor(shape, 1, 0.5);
+    const gamma = seededNormalTensor([groups, shape[3]!], 2, 1);
+    const beta = seededNormalTensor([groups, shape[3]!], 3);
+    const r = seededNormalTensor(shape, 4);
     const run = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTraining(a as tf.Tensor4D, g, b, { groups, relu, epsilon: 1e-5 });
     const { y, mean, variance } = run(x, gamma, beta);
     const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(run(a, g, b).y, r)))([x, gamma, beta]);
     return [y, mean, variance, ...grads].map((t) => t.dataSync().slice() as Float32Array);
   });
-}
-
-function maxRelativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
 }
 
 describe("batchNormTraining without the native kernel", () => {
@@ -51,12 +35,12 @@ describe("batchNormTraining without the native kernel", () => {
     expect(hasFusedBatchNorm()).toBe(false);
     const [y] = evaluate("cpu", [4, 3, 3, 5], 1, false);
     const reference = tf.tidy(() => {
-      const x = randomTensor([4, 3, 3, 5], 1, 0.5);
+      const x = seededNormalTensor([4, 3, 3, 5], 1, 0.5);
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      const scale = tf.mul(tf.reshape(randomTensor([1, 5], 2, 1), [5]), tf.rsqrt(tf.add(variance, 1e-5)));
-      return tf.add(tf.mul(x, scale), tf.sub(tf.reshape(randomTensor([1, 5], 3), [5]), tf.mul(mean, scale))).dataSync().slice();
+      const scale = tf.mul(tf.reshape(seededNormalTensor([1, 5], 2, 1), [5]), tf.rsqrt(tf.add(variance, 1e-5)));
+      return tf.add(tf.mul(x, scale), tf.sub(tf.reshape(seededNormalTensor([1, 5], 3), [5]), tf.mul(mean, scale))).dataSync().slice();
     });
-    expect(maxRelativeError(y!, reference as Float32Array)).toBeLessThan(1e-6);
+    expect(relativeError(y!, reference as Float32Array)).toBeLessThan(1e-6);
   });
 });
 
@@ -77,7 +61,7 @@ describeNative("native fused BatchNorm equals the unfused ops (cpu backend)", ()
     expect(hasFusedBatchNorm()).toBe(true);
     const fused = evaluate("native", shape, groups, relu);
     const reference = evaluate("cpu", shape, groups, relu);
-    fused.forEach((values, i) => expect(maxRelativeError(values, reference[i]!)).toBeLessThan(i < 3 ? 2e-6 : 2e-5));
+    fused.forEach((values, i) => expect(relativeError(values, reference[i]!)).toBeLessThan(i < 3 ? 2e-6 : 2e-5));
   });
 
   test("results do not depend on the thread count, and nothing leaks", () => {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
-import { SeededRandom } from "../random.js";
+import { relativeError } from "../testing/conv-net.js";
+import { seededNormalTensor } from "../testing/random-tensor.js";
 import { loadNativeKernels } from "./addon.js";
 import { groupedConv2d, hasGroupedConv2D } from "./grouped-ops.js";
 
@@ -9,34 +10,17 @@ import { groupedConv2d, hasGroupedConv2D } from "./grouped-ops.js";
 const native = loadNativeKernels();
 const describeNative = native.kernels ? describe : describe.skip;
 
-function randomTensor(shape: number[], seed: number): tf.Tensor {
-  const random = new SeededRandom(seed);
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = random.normal();
-  return tf.tensor(values, shape);
-}
-
 /** y and the gradients of sum(y * r) in x and filter, on `backend`, via groupedConv2d. */
 function valueAndGradients(backend: string, xShape: number[], filterShape: number[], strides: number, pad: "same" | "valid" | number): Float32Array[] {
   tf.setBackend(backend);
   return tf.tidy(() => {
-    const x = randomTensor(xShape, 1);
-    const filter = randomTensor(filterShape, 2);
+    const x = seededNormalTensor(xShape, 1);
+    const filter = seededNormalTensor(filterShape, 2);
     const y = groupedConv2d(x as tf.Tensor4D, filter, strides, pad);
-    const r = randomTensor(y.shape, 3);
+    const r = seededNormalTensor(y.shape, 3);
     const [dx, dfilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(groupedConv2d(a as tf.Tensor4D, b, strides, pad), r)))([x, filter]);
     return [y, dx!, dfilter!].map((t) => t.dataSync().slice() as Float32Array);
   });
-}
-
-function maxRelativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
 }
 
 describe("groupedConv2d without the native kernel", () => {
@@ -49,8 +33,8 @@ describe("groupedConv2d without the native kernel", () => {
     expect(hasGroupedConv2D()).toBe(false);
     const [y] = valueAndGradients("cpu", [4, 5, 5, 2], [2, 3, 3, 2, 3], 1, "same");
     const dense = tf.tidy(() => {
-      const x = randomTensor([4, 5, 5, 2], 1);
-      const filters = tf.unstack(randomTensor([2, 3, 3, 2, 3], 2)) as tf.Tensor4D[];
+      const x = seededNormalTensor([4, 5, 5, 2], 1);
+      const filters = tf.unstack(seededNormalTensor([2, 3, 3, 2, 3], 2)) as tf.Tensor4D[];
       const parts = tf.split(x, 2, 0) as tf.Tensor4D[];
       return tf.concat(parts.map((p, g) => tf.conv2d(p, filters[g]!, 1, "same")), 0).dataSync().slice();
     });
@@ -80,7 +64,7 @@ describeNative("native grouped Conv2D equals k dense convolutions (cpu backend)"
       expect(hasGroupedConv2D()).toBe(true);
       const onNative = valueAndGradients("native", c.x, c.f, c.strides, c.pad);
       const onCpu = valueAndGradients("cpu", c.x, c.f, c.strides, c.pad);
-      for (let i = 0; i < 3; i++) expect(maxRelativeError(onNative[i]!, onCpu[i]!)).toBeLessThan(2e-6);
+      for (let i = 0; i < 3; i++) expect(relativeError(onNative[i]!, onCpu[i]!)).toBeLessThan(2e-6);
     });
   }
 
