@@ -106,15 +106,17 @@ describe("sam-repro train under signals and a second writer", () => {
       await waitFor(() => existsSync(path.join(runDir, "config.json")), "training to start");
       // Both signals must arrive before the first one's checkpoint is written, which on a quiet machine takes
       // milliseconds: deliver them while the process is stopped. The same signal is not queued twice while
-      // pending, so the second is SIGTERM; Linux delivers the lower-numbered SIGINT first.
+      // pending, so the second is SIGTERM; the order in which Node runs the two handlers is not fixed.
       run.child.kill("SIGSTOP");
       run.child.kill("SIGINT");
       run.child.kill("SIGTERM");
       run.child.kill("SIGCONT");
       const finished = await run.done;
-      expect(finished.stderr).toContain("SIGINT received: stopping at the next safe point");
-      expect(finished.stderr).toContain("SIGTERM again: exiting now");
-      expect(finished.code).toBe(143);
+      const first = /(SIGINT|SIGTERM) received: stopping at the next safe point/.exec(finished.stderr)?.[1];
+      const second = /(SIGINT|SIGTERM) again: exiting now without a checkpoint/.exec(finished.stderr)?.[1];
+      expect([first, second].sort()).toEqual(["SIGINT", "SIGTERM"]);
+      expect(finished.code).toBe(second === "SIGINT" ? 130 : 143);
+      expect(finished.stderr).not.toContain("checkpoint written");
       expect(existsSync(path.join(runDir, "result.json"))).toBe(false);
       expect(existsSync(path.join(scratch, ".twice.lock"))).toBe(false);
     },
