@@ -8,7 +8,6 @@
 export {
   horizonSchedule,
   isUsamStable,
-  logLogSlope,
   normalizedSamDistanceFloor,
   theorem2Bound,
   twoCycleAmplitude,
@@ -21,6 +20,8 @@ export {
   type Theorem2Bound,
   type Theorem2Inputs,
 } from "./theory.js";
+// The slope fit lives with the verdict statistics in @sam-repro/runner (implicit-bias uses it too).
+export { logLogSlope } from "@sam-repro/runner";
 export {
   empiricalRate,
   multiplyHessian,

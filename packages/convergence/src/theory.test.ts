@@ -1,8 +1,8 @@
 import { describe, expect, test } from "@jest/globals";
+import { logLogSlope } from "@sam-repro/runner";
 import {
   horizonSchedule,
   isUsamStable,
-  logLogSlope,
   normalizedSamDistanceFloor,
   theorem2Bound,
   twoCycleAmplitude,
@@ -80,11 +80,5 @@ describe("reconstructed Theorem 2 (SPEC 2.4)", () => {
     expect(far.perturbation).toBeCloseTo(floor, 15);
     expect(far.total / floor).toBeCloseTo(1, 4);
     expect(theorem2Bound({ ...constants, gamma: 1, rho, steps: 10 }).applies).toBe(false);
-  });
-
-  test("logLogSlope recovers the exponent of a power law", () => {
-    const xs = [1, 3, 10, 30, 100];
-    expect(logLogSlope(xs, xs.map((x) => 5 * x ** -0.73))).toBeCloseTo(-0.73, 12);
-    expect(logLogSlope([1], [1])).toBeNaN();
   });
 });

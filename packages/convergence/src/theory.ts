@@ -144,26 +144,3 @@ export function horizonSchedule(
   const ratio = reference.steps / steps;
   return { gamma: reference.gamma * Math.sqrt(ratio), rho: reference.rho * Math.pow(ratio, 0.25) };
 }
-
-/**
- * Least-squares slope of log(y) against log(x): the exponent k of y ~ x^k. NaN with fewer than two usable
- * (positive, finite) points.
- */
-export function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
-  const points: Array<[number, number]> = [];
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!;
-    const y = ys[i]!;
-    if (x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y)) points.push([Math.log(x), Math.log(y)]);
-  }
-  if (points.length < 2) return Number.NaN;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
-  let numerator = 0;
-  let denominator = 0;
-  for (const [x, y] of points) {
-    numerator += (x - meanX) * (y - meanY);
-    denominator += (x - meanX) * (x - meanX);
-  }
-  return numerator / denominator;
-}

@@ -3,11 +3,11 @@
  * settle, against the batch size b, next to the rho^2 sigma^2 / b term of the reconstructed Theorem 2 and the
  * first-order prediction rho^2 ||(I + rho H)^{-1} C_1||^2 / b^2 derived here.
  */
-import { createProgress, loadExperiment, type Profile } from "@sam-repro/runner";
+import { createProgress, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
 import { floorSettingsSchema } from "../settings.js";
 import { floorExperiment, predictUsamFloor, type FloorRow, type StochasticMethod } from "../stochastic-experiment.js";
-import { logLogSlope, theorem2Bound } from "../theory.js";
+import { theorem2Bound } from "../theory.js";
 import { curve, floorSpec } from "../figure-specs.js";
 import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, writeNotRunFigure } from "./shared.js";
 

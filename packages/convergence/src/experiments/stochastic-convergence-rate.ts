@@ -3,11 +3,10 @@
  * Theorem 2, (1/T) sum_t ||grad L(w_t)||^2, for SGD, USAM and SAM with constant rho and with rho ~ T^(-1/4), step
  * ~ T^(-1/2), on a non-convex problem built from CIFAR-10, against the bound.
  */
-import { createProgress, loadExperiment, type Profile } from "@sam-repro/runner";
+import { createProgress, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
 import { rateSettingsSchema } from "../settings.js";
 import { RATE_SERIES, rateBound, rateExperiment, rateSchedule, type RateRow } from "../stochastic-experiment.js";
-import { logLogSlope } from "../theory.js";
 import { curve, rateSpec } from "../figure-specs.js";
 import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, writeNotRunFigure } from "./shared.js";
 

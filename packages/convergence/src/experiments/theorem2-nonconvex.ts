@@ -5,11 +5,10 @@
  * expectation too on the noisy quadratic) against 4 beta (L(w_0) - L*)/sqrt(T) + 8 sigma^2/(b sqrt(T)), on a noisy
  * quadratic (every constant exact) and a non-convex logistic regression (beta, sigma^2 certified).
  */
-import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, type Profile } from "@sam-repro/runner";
+import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
 import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { nonconvexBound, nonconvexSchedule } from "../paper-theorem2.js";
-import { logLogSlope } from "../theory.js";
 import { prepareLogistic, prepareQuadratic, type PreparedProblem } from "../theorem2-problems.js";
 import { exactNonconvexAverage, runNonconvexPart } from "../theorem2-runs.js";
 import { theorem2NonconvexSettingsSchema } from "../theorem2-settings.js";

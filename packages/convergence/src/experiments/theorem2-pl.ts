@@ -5,11 +5,10 @@
  * 3 beta^2 (L(w_0) - L*)/(mu^2 T^2) + 22 beta sigma^2/(mu^2 b T), on noisy quadratics where beta, mu, sigma^2 and L*
  * are exact.
  */
-import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, type Profile } from "@sam-repro/runner";
+import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
 import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { plBound } from "../paper-theorem2.js";
-import { logLogSlope } from "../theory.js";
 import { prepareQuadratic } from "../theorem2-problems.js";
 import { exactPlGaps, runPlPart } from "../theorem2-runs.js";
 import { theorem2PlSettingsSchema } from "../theorem2-settings.js";

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { PALETTE, lineChart, panels, pointChart, type Row } from "@sam-repro/figures";
-import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, type Profile } from "@sam-repro/runner";
+import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { generateSparseRegression } from "../problem.js";
 import { theorem1Magnitudes, type MagnitudeResult } from "../theorem1-magnitudes.js";
 import { formatNumber, median, seedsSchema, writeExperimentFigure } from "./shared.js";
@@ -165,19 +165,4 @@ function magnitudeClaims(config: ReturnType<typeof loadExperiment<typeof setting
       details: `Every coordinate of Delta_n-SAM and Delta_1-SAM, every shape and seed. ${common}`,
     }),
   ];
-}
-
-/** Least-squares slope of log y against log x. */
-function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
-  const points = xs.map((x, index) => [Math.log(x), Math.log(ys[index]!)] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (points.length < 2) return Number.NaN;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
-  let numerator = 0;
-  let denominator = 0;
-  for (const [x, y] of points) {
-    numerator += (x - meanX) * (y - meanY);
-    denominator += (x - meanX) ** 2;
-  }
-  return numerator / denominator;
 }

@@ -19,3 +19,4 @@ export {
 } from "./rules.js";
 export { declaredRule, judgedClaim, notRunClaim, type JudgedClaim } from "./claims.js";
 export { describeErrors, percent, percentagePoints, seedsSchema, summarize, type Summary } from "./summary.js";
+export { logLogSlope } from "./log-log-slope.js";
