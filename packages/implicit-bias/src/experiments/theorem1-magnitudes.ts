@@ -33,6 +33,8 @@ const settingsSchema = z.strictObject({
 type Settings = z.infer<typeof settingsSchema>;
 
 const shapeLabel = (shape: { n: number; d: number }) => `n = ${shape.n}, d = ${shape.d}`;
+/** Both panels color points by dimension with the same colors, so the figure needs one legend. */
+const DIMENSION_COLOR = { field: "dimension", title: "Dimension", range: [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red] };
 /** max(x / target, target / x): how far x is from target as a factor (Infinity for non-positive or NaN x). */
 const factorFrom = (value: number, target: number) => (value > 0 && Number.isFinite(value) ? Math.max(value / target, target / value) : Infinity);
 
@@ -61,7 +63,7 @@ export async function reproduceTheorem1Magnitudes(profile: Profile): Promise<str
     data: ratioRows,
     x: { field: "n", title: "Number of training examples n", scale: "log" },
     y: { field: "ratio", title: "‖Δ_1-SAM‖₁ / ‖Δ_n-SAM‖₁", scale: "log" },
-    color: { field: "dimension", title: "Dimension", range: [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red] },
+    color: DIMENSION_COLOR,
   });
   (ratioChart.layer as Array<Record<string, unknown>>).push(referenceLine([Math.min(...ns), Math.max(...ns)].map((n) => ({ x: n, y: n })), "n", "ratio", "Theorem 1: ratio = n"));
   const constantRows: Row[] = results.flatMap((perSeed, shapeIndex) =>
@@ -74,7 +76,7 @@ export async function reproduceTheorem1Magnitudes(profile: Profile): Promise<str
     data: constantRows,
     x: { field: "scaledLoss", title: "d × ∫ L(β_s) ds along the 1-SAM run", scale: "log" },
     y: { field: "delta", title: "‖Δ_1-SAM‖₁", scale: "log" },
-    color: { field: "dimension", title: "Dimension", range: [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red] },
+    color: DIMENSION_COLOR,
   });
   (constantChart.layer as Array<Record<string, unknown>>).push(
     referenceLine(span.map((x) => ({ x, y: x })), "scaledLoss", "delta", "Theorem 1: ‖Δ‖₁ = d ∫L ds"),
