@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { compileSpec } from "./render.js";
+import { compileSpec, renderSvg, svgToPng } from "./render.js";
 import { CURVES, HOUSE_CONFIG, OURS, PAPER, SOURCE_FIELD, curveScales, houseStyle, lineChart, panels, pointChart } from "./style.js";
 
 type VegaScale = { name: string; type?: string; domain?: unknown };
@@ -70,7 +70,7 @@ describe("lineChart", () => {
       ruleX: 10,
     });
     const layers = (spec.spec as { layer: Array<{ mark: { type: string } | string }> }).layer;
-    expect(layers.map((layer) => (typeof layer.mark === "string" ? layer.mark : layer.mark.type))).toEqual(["area", "line", "point", "rule"]);
+    expect(layers.map((layer) => (typeof layer.mark === "string" ? layer.mark : layer.mark.type))).toEqual(["area", "line", "point", "point", "rule"]);
     expect(() => compileSpec(spec)).not.toThrow();
   });
 
@@ -97,6 +97,24 @@ describe("lineChart", () => {
     expect(() => compileSpec(spec)).not.toThrow();
     const linear = lineChart({ title: "t", data: rows, x: { field: "step", title: "Steps" }, y: { field: "loss", title: "Loss" } });
     expect((linear.layer as Array<{ params?: unknown }>)[0]!.params).toBeUndefined();
+  });
+
+  test("with a fixed domain the hover points keep to it, and a curve running far off the axis still renders", async () => {
+    // A curve falling to 1e-45 under an axis that stops at 1e-6: clipped invisible points there made resvg abort.
+    const falling = [1, 10, 100, 1000].map((step) => ({ method: "USAM", step, loss: 10 ** (-15 * Math.log10(step)) }));
+    const spec = lineChart({
+      title: "t",
+      data: falling,
+      x: { field: "step", title: "Steps", scale: "log" },
+      y: { field: "loss", title: "Loss", scale: "log", domain: [1e-6, 10] },
+      color: { field: "method", title: "Method" },
+    });
+    const layers = spec.layer as Array<{ mark: { type: string; point?: unknown; opacity?: number }; transform?: unknown[] }>;
+    expect(layers[0]!.mark.point).toBe(false);
+    const hover = layers.find((layer) => layer.mark.type === "point" && layer.mark.opacity === 0);
+    expect(hover!.transform).toContainEqual({ filter: { field: "loss", range: [1e-6, 10] } });
+    const png = svgToPng(await renderSvg(spec, "falling"));
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
   });
 
   test("curveScales keeps the curves' order, colors and dashes", () => {

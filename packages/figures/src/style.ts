@@ -144,6 +144,7 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
   const y = positionEncoding(options.y, "y");
   const color = options.color ? colorEncoding(options.color) : undefined;
   const clip = Boolean(options.x.domain || options.y.domain);
+  const domainFilters = [options.x, options.y].flatMap((axis) => (axis.domain ? [{ filter: { field: axis.field, range: axis.domain } }] : []));
 
   const layers: Spec[] = [];
   if (options.band) {
@@ -172,8 +173,9 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
   const zoomable = options.x.scale === "log" || options.y.scale === "log";
   layers.push({
     transform: [{ filter: fromSource(OURS) }, ...plottable.map((filter) => ({ filter }))],
-    // Lines carry invisible points so that a tooltip shows wherever a recorded value is.
-    mark: markType === "line" ? { type: "line", clip, point: options.points ? true : { opacity: 0, size: 60 } } : { type: "point", clip },
+    // Lines carry invisible points so that a tooltip shows wherever a recorded value is; with a fixed domain
+    // they go in a layer of their own limited to that domain (resvg aborts on clipped points far outside it).
+    mark: markType === "line" ? { type: "line", clip, point: options.points ? true : domainFilters.length ? false : { opacity: 0, size: 60 } } : { type: "point", clip },
     ...(zoomable ? { params: zoomParams("zoom") } : {}),
     encoding: {
       tooltip,
@@ -184,6 +186,13 @@ function chart(options: ChartOptions, markType: "line" | "point"): Spec {
       ...(options.detail ? { detail: { field: options.detail, type: "nominal" } } : {}),
     },
   });
+  if (markType === "line" && !options.points && domainFilters.length) {
+    layers.push({
+      transform: [{ filter: fromSource(OURS) }, ...plottable.map((filter) => ({ filter })), ...domainFilters],
+      mark: { type: "point", opacity: 0, size: 60, clip },
+      encoding: { tooltip, x, y },
+    });
+  }
   if (reference.length > 0) {
     layers.push(referenceLayer({ x, y, ...(color ? { color } : {}), tooltip, clip, filters: plottable }));
   }
