@@ -1,27 +1,10 @@
-import type { ClaimRule, Profile } from "@sam-repro/runner";
+import type { JudgedClaim, Profile } from "@sam-repro/runner";
 
-/**
- * Outcome of checking one claim: it holds, it does not hold, the evidence decides neither way
- * (e.g. a test over seeds that rejects neither hypothesis), or it was not run (data missing, skipped).
- */
-export type Verdict = "holds" | "does not hold" | "inconclusive" | "not run";
-export const VERDICTS: readonly Verdict[] = ["holds", "does not hold", "inconclusive", "not run"];
+// The verdicts and the claims.json entry are defined once, by the runner's verdicts module that judges them.
+export { VERDICTS, type Verdict } from "@sam-repro/runner";
 
-/** One claim of the paper as checked by one figure: the paper's value, ours, and the verdict at a profile. */
-export interface ClaimResult {
-  id: string;
-  statement: string;
-  paperValue: string | number | null;
-  ourValue: string | number | null;
-  verdict: Verdict;
-  profile: Profile;
-  /** How the verdict was reached (threshold, seeds, ...), in words. */
-  details?: string;
-  /** Whose claim it is: the paper's (the default) or a derivation of ours that the paper does not state. */
-  derivation?: "paper" | "ours";
-  /** The verdict rule the config declares for this claim (runner's verdicts module), with its parameters. */
-  rule?: ClaimRule;
-}
+/** One claim of the paper as checked by one figure: the paper's value, ours, the verdict and the rule behind it. */
+export type ClaimResult = JudgedClaim;
 
 /** Everything `writeFigure` needs to produce `reports/<id>/`. */
 export interface FigureOutput {
