@@ -219,6 +219,9 @@ function finetuningClaims(
   const keepVsErm = ratioStatistics(test((run) => run.ermContinued), test((run) => run.oneSamToErm));
   const divergedSwitches = runs.filter((run) => run.ermToOneSam.diverged).length;
   const divergedNote = divergedSwitches ? `ERM → 1-SAM diverged (NaN/Inf) on ${divergedSwitches} of ${seeds.length} draws, counted as infinite loss; ` : "";
+  // With every switched run diverged the ratios are all 0 or infinite: say so instead of printing "median 0x".
+  const switchedRatio = (stats: ReturnType<typeof ratioStatistics>) =>
+    divergedSwitches === runs.length ? "no finite ratio (every ERM → 1-SAM run diverged)" : describeStatistics(stats, "x");
   const ratio = (run: SwitchingRuns, top: keyof SwitchingRuns, bottom: keyof SwitchingRuns) => finalTest(run[top]) / finalTest(run[bottom]);
   const check = (event: (run: SwitchingRuns) => boolean, value: (run: SwitchingRuns) => string) => ({
     heldPerDraw: runs.map(event),
@@ -227,7 +230,7 @@ function finetuningClaims(
   return [
     drawsClaim(config, "erm-to-1sam-improves", {
       ...check((run) => ratio(run, "ermContinued", "ermToOneSam") >= criteria.minImprovement, (run) => `${formatNumber(ratio(run, "ermContinued", "ermToOneSam"))}x`),
-      ourValue: `${divergedNote}continued ERM / ERM → 1-SAM final test loss: ${describeStatistics(improvement, "x")}`,
+      ourValue: `${divergedNote}continued ERM / ERM → 1-SAM final test loss: ${switchedRatio(improvement)}`,
       details:
         `A draw counts when continued ERM's final test loss is at least ${criteria.minImprovement}x that of ERM → 1-SAM ("orders of magnitude"); a diverged run counts as an infinite loss. ` +
         `Other rho for the switch (context): ${sweep
@@ -239,7 +242,7 @@ function finetuningClaims(
         (run) => ratio(run, "ermToOneSam", "oneSamContinued") >= criteria.oneSamLevelBand[0] && ratio(run, "ermToOneSam", "oneSamContinued") <= criteria.oneSamLevelBand[1],
         (run) => `${formatNumber(ratio(run, "ermToOneSam", "oneSamContinued"))}x`,
       ),
-      ourValue: `${divergedNote}ERM → 1-SAM / 1-SAM-from-start final test loss: ${describeStatistics(level, "x")}`,
+      ourValue: `${divergedNote}ERM → 1-SAM / 1-SAM-from-start final test loss: ${switchedRatio(level)}`,
       details: `A draw counts when the ratio lies in [${criteria.oneSamLevelBand.join(", ")}]. 1-SAM from the start: rho = ${config.settings.samToErmRho}, two phases.`,
     }),
     drawsClaim(config, "1sam-to-erm-keeps", {
