@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ResolvedSamOptions } from "../options.js";
 import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
+import { ascentStep, projectOntoBall, type PerturbationNorm } from "./tensor-perturbation.js";
 
 /**
  * A grouped pass's place in the sequence of running-statistics updates. The loop updates them once per sub-batch
@@ -134,8 +135,8 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
           const at = current ? replicas.map((r, i) => tf.add(r, current![i]!)) : replicas;
           const ascent = objective(grouped, sub, { ...statistics(k), kind: "ascent" }, at, groups, lambda);
           if (k === 0) first = ascent.value;
-          current = replicaAscentStep(options.variant as "sam" | "usam" | "asam", current, ascent.gradients, stepSize, options.epsilon, scale);
-          if (project) current = replicaProjection(current, rho, scale);
+          current = ascentStep(options.variant as "sam" | "usam" | "asam", current, ascent.gradients, stepSize, options.epsilon, scale, REPLICA_NORM);
+          if (project) current = projectOntoBall(current, rho, scale, REPLICA_NORM);
         }
         return [first!, ...current!];
       });
@@ -179,32 +180,8 @@ function perReplica(factor: tf.Tensor1D, like: tf.Tensor): tf.Tensor {
   return tf.reshape(factor, [factor.shape[0], ...new Array<number>(like.rank - 1).fill(1)]);
 }
 
-/** ascentStep of tensor-perturbation.ts for each replica: delta_g += stepSize * d(g_g) with replica g's own norm. */
-function replicaAscentStep(
-  variant: "sam" | "usam" | "asam",
-  delta: readonly tf.Tensor[] | null,
-  gradients: readonly tf.Tensor[],
-  stepSize: number,
-  epsilon: number,
-  scale: readonly tf.Tensor[] | null,
-): tf.Tensor[] {
-  let directions: tf.Tensor[];
-  if (variant === "usam") {
-    directions = gradients.map((g) => tf.mul(g, stepSize));
-  } else {
-    const scaled = variant === "asam" ? gradients.map((g, i) => tf.mul(g, scale![i]!)) : [...gradients];
-    const factor = tf.div(stepSize, tf.add(replicaNorms(scaled), epsilon)) as tf.Tensor1D;
-    directions = scaled.map((s, i) => tf.mul(variant === "asam" ? tf.mul(s, scale![i]!) : s, perReplica(factor, s)));
-  }
-  return delta ? directions.map((d, i) => tf.add(delta[i]!, d)) : directions;
-}
-
-/** projectOntoBall of tensor-perturbation.ts for each replica: delta_g * min(1, rho / ||delta_g|| (or ||delta_g / T||)). */
-function replicaProjection(delta: readonly tf.Tensor[], rho: number, scale: readonly tf.Tensor[] | null): tf.Tensor[] {
-  const size = replicaNorms(scale ? delta.map((d, i) => tf.div(d, scale[i]!)) : delta);
-  const factor = tf.where(tf.greater(size, rho), tf.div(rho, size), tf.onesLike(size)) as tf.Tensor1D;
-  return delta.map((d) => tf.mul(d, perReplica(factor, d)));
-}
+/** The per-replica norm: the perturbation of each replica g uses replica g's own gradient norm (m-SAM). */
+const REPLICA_NORM: PerturbationNorm = { of: replicaNorms, scale: (factor, like) => perReplica(factor as tf.Tensor1D, like) };
 
 function sliceBatch(batch: Batch, start: number, size: number): Batch {
   if (start === 0 && size === batch.x.shape[0]) return batch;

@@ -11,6 +11,19 @@ export function globalNorm(tensors: readonly tf.Tensor[]): tf.Scalar {
 }
 
 /**
+ * How the perturbation measures and scales a list of tensors: one global norm over everything (SAM), or one norm per
+ * replica of weights stacked on the first axis (m-SAM in two passes, grouped-msam.ts). `scale` shapes a norm-sized
+ * factor to multiply a tensor of the list.
+ */
+export interface PerturbationNorm {
+  of(tensors: readonly tf.Tensor[]): tf.Tensor;
+  scale(factor: tf.Tensor, like: tf.Tensor): tf.Tensor;
+}
+
+/** The global l2 norm of SPEC 1.3: a scalar for the whole list. */
+export const GLOBAL_NORM: PerturbationNorm = { of: globalNorm, scale: (factor) => factor };
+
+/**
  * One ascent step delta <- delta + eta*d(g) (SPEC 1.3 e); returns the new delta list (delta = null means 0):
  *   sam: g/(||g|| + eps);  usam: g;  asam: T^2 g/(||T g|| + eps) with T = `asamScale`.
  */
@@ -21,17 +34,18 @@ export function ascentStep(
   stepSize: number,
   epsilon: number,
   asamScale: readonly tf.Tensor[] | null,
+  norm: PerturbationNorm = GLOBAL_NORM,
 ): tf.Tensor[] {
   let directions: tf.Tensor[];
   if (variant === "usam") {
     directions = gradients.map((g) => tf.mul(g, stepSize));
   } else if (variant === "sam") {
-    const factor = tf.div(stepSize, tf.add(globalNorm(gradients), epsilon));
-    directions = gradients.map((g) => tf.mul(g, factor));
+    const factor = tf.div(stepSize, tf.add(norm.of(gradients), epsilon));
+    directions = gradients.map((g) => tf.mul(g, norm.scale(factor, g)));
   } else {
     const scaled = gradients.map((g, i) => tf.mul(g, asamScale![i]!));
-    const factor = tf.div(stepSize, tf.add(globalNorm(scaled), epsilon));
-    directions = scaled.map((s, i) => tf.mul(tf.mul(s, asamScale![i]!), factor));
+    const factor = tf.div(stepSize, tf.add(norm.of(scaled), epsilon));
+    directions = scaled.map((s, i) => tf.mul(tf.mul(s, asamScale![i]!), norm.scale(factor, s)));
   }
   return delta ? directions.map((d, i) => tf.add(delta[i]!, d)) : directions;
 }
@@ -40,10 +54,15 @@ export function ascentStep(
  * Projects delta onto {||delta|| <= rho} (SPEC 1.3 e), or for ASAM onto {||delta / T|| <= rho}:
  * delta * min(1, rho / size), written with `where` so that size = 0 gives no NaN.
  */
-export function projectOntoBall(delta: readonly tf.Tensor[], rho: number, asamScale: readonly tf.Tensor[] | null): tf.Tensor[] {
-  const size = globalNorm(asamScale ? delta.map((d, i) => tf.div(d, asamScale[i]!)) : delta);
+export function projectOntoBall(
+  delta: readonly tf.Tensor[],
+  rho: number,
+  asamScale: readonly tf.Tensor[] | null,
+  norm: PerturbationNorm = GLOBAL_NORM,
+): tf.Tensor[] {
+  const size = norm.of(asamScale ? delta.map((d, i) => tf.div(d, asamScale[i]!)) : delta);
   const factor = tf.where(tf.greater(size, rho), tf.div(rho, size), tf.onesLike(size));
-  return delta.map((d) => tf.mul(d, factor));
+  return delta.map((d) => tf.mul(d, norm.scale(factor, d)));
 }
 
 /** ASAM scale T = |w| + eta for each variable (Kwon et al. 2021; every parameter, biases included). */
