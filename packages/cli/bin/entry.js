@@ -6,8 +6,9 @@ import path from "node:path";
 /**
  * Whether the compiled JavaScript of every package under `packagesDir` is up to date: each package
  * with a `src/` and a `tsconfig.json` must have `dist/.tsbuildinfo` (written by `tsc -b` on every
- * build that changed something) newer than its newest source file and its tsconfig.json. Tests
- * (`*.test.ts`) are not compiled and do not count; nor does package.json, which tsc does not compile.
+ * build that changed something) newer than its newest source file and its tsconfig.json, and each
+ * emitted file newer than its source. Tests (`*.test.ts`) are not compiled and do not count; nor does
+ * package.json, which tsc does not compile.
  */
 export function builtIsCurrent(packagesDir) {
   for (const name of readdirSync(packagesDir)) {
@@ -18,36 +19,33 @@ export function builtIsCurrent(packagesDir) {
     if (!existsSync(buildInfo)) return false;
     const built = statSync(buildInfo).mtimeMs;
     if (statSync(path.join(root, "tsconfig.json")).mtimeMs > built) return false;
-    if (newestSource(sources) > built) return false;
-    // `tsc --noEmit` on a composite project rewrites .tsbuildinfo without emitting JavaScript, so the
-    // build info alone can claim a build that never happened: each emitted file must also be newer than its source.
-    if (!outputsNewerThanSources(sources, path.join(root, "dist"))) return false;
+    if (!sourcesBuilt(sources, path.join(root, "dist"), built)) return false;
   }
   return true;
 }
 
-/** Whether every `dist/<name>.js` that exists is at least as new as its `src/<name>.ts`. */
-function outputsNewerThanSources(sources, outputs) {
+/**
+ * One walk over a package's sources: no file (tests aside) newer than the build info `built`, and every
+ * `dist/<name>.js` that exists at least as new as its `src/<name>.ts`. The second check is needed because
+ * `tsc --noEmit` on a composite project rewrites .tsbuildinfo without emitting JavaScript, so the build
+ * info alone can claim a build that never happened.
+ */
+function sourcesBuilt(sources, outputs, built) {
   for (const entry of readdirSync(sources, { withFileTypes: true })) {
     const source = path.join(sources, entry.name);
     if (entry.isDirectory()) {
-      if (!outputsNewerThanSources(source, path.join(outputs, entry.name))) return false;
-    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) {
+      if (!sourcesBuilt(source, path.join(outputs, entry.name), built)) return false;
+      continue;
+    }
+    if (entry.name.endsWith(".test.ts")) continue;
+    const modified = statSync(source).mtimeMs;
+    if (modified > built) return false;
+    if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
       const output = path.join(outputs, entry.name.replace(/\.ts$/, ".js"));
-      if (existsSync(output) && statSync(output).mtimeMs < statSync(source).mtimeMs) return false;
+      if (existsSync(output) && statSync(output).mtimeMs < modified) return false;
     }
   }
   return true;
-}
-
-function newestSource(directory) {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (!entry.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(full).mtimeMs);
-  }
-  return newest;
 }
 
 /**
