@@ -13,4 +13,5 @@ export { NATIVE_ADDON_PATH, THREADS_ENV_VAR, loadNativeKernels } from "./native/
 export { POOL_ENV_VAR, type NativeAddonInfo } from "./native/register.js";
 export { groupedConv2d, hasGroupedConv2D } from "./native/grouped-ops.js";
 export { batchNormTraining, hasFusedBatchNorm } from "./native/batch-norm-ops.js";
+export { groupNormTraining, hasFusedGroupNorm } from "./native/fused-group-norm-ops.js";
 export { SeededRandom } from "./random.js";

@@ -10,6 +10,7 @@
 #include "batch_norm.h"
 #include "conv.h"
 #include "elementwise.h"
+#include "group_norm.h"
 #include "grouped_conv.h"
 #include "parallel.h"
 #include "reduce.h"
@@ -277,6 +278,39 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+GroupNormShape group_norm_shape(Call& call, size_t params_index) {
+  const auto p = call.integers(params_index);
+  if (p.size() != 5 || p[0] < 1 || p[1] < 1 || p[2] < 1 || p[3] < 1 || p[4] < 1 || p[2] % p[3] != 0 || p[0] % p[4] != 0)
+    throw ArgumentError{"group norm parameters must be [samples, rows, channels, groups, replicas], all positive, groups dividing channels, replicas dividing samples"};
+  return {p[0], p[1], p[2], p[3], p[4], (float)call.number(params_index + 1), call.boolean(params_index + 2)};
+}
+
+// groupNorm(x, gamma, beta, y, mean, variance, [samples, rows, channels, groups, replicas], epsilon, relu)
+napi_value GroupNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 9);
+    const GroupNormShape s = group_norm_shape(call, 6);
+    const int64_t size = s.samples * s.rows * s.channels, affine = s.replicas * s.channels, stats = s.samples * s.groups;
+    group_norm_forward(call.floats(0, size, "x"), call.floats(1, affine, "gamma"), call.floats(2, affine, "beta"), call.floats(3, size, "y"),
+                       call.floats(4, stats, "mean"), call.floats(5, stats, "variance"), s);
+    return undefined(env);
+  });
+}
+
+// groupNormGrad(dy, x, y | null, gamma, mean, variance, dx, dgamma, dbeta, [samples, rows, channels, groups, replicas], epsilon, relu)
+napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 12);
+    const GroupNormShape s = group_norm_shape(call, 9);
+    const int64_t size = s.samples * s.rows * s.channels, affine = s.replicas * s.channels, stats = s.samples * s.groups;
+    if (s.relu && call.is_null(2)) throw ArgumentError{"groupNormGrad with relu needs the forward output y"};
+    const float* y = call.is_null(2) ? nullptr : call.floats(2, size, "y");
+    group_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), y, call.floats(3, affine, "gamma"), call.floats(4, stats, "mean"),
+                        call.floats(5, stats, "variance"), call.floats(6, size, "dx"), call.floats(7, affine, "dgamma"), call.floats(8, affine, "dbeta"), s);
+    return undefined(env);
+  });
+}
+
 // biasActivation(y, bias | null, channels, activation)
 napi_value BiasActivation(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -377,6 +411,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"groupedConv2d", GroupedConv2D}, {"groupedConv2dBackpropInput", GroupedConv2DBackpropInput},
       {"groupedConv2dBackpropFilter", GroupedConv2DBackpropFilter},
       {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},
+      {"groupNorm", GroupNorm}, {"groupNormGrad", GroupNormGrad},
   };
   for (const Entry& entry : entries) {
     napi_value fn;

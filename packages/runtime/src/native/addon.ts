@@ -21,6 +21,12 @@ export interface NativeKernels {
     dy: Float32Array, x: Float32Array, y: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
   ): void;
+  /** Fused GroupNorm (+ ReLU) over x [samples, rows, channels]; params = [samples, rows, channels, groups, replicas]; gamma, beta [replicas, channels]. */
+  groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: number[], epsilon: number, relu: boolean): void;
+  groupNormGrad(
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
+  ): void;
   /** In place y[i, c] = act(y[i, c] + bias[c]); activation 0 = linear, 1 = relu. */
   biasActivation(y: Float32Array, bias: Float32Array | null, channels: number, activation: number): void;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;

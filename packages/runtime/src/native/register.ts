@@ -7,6 +7,8 @@ import { registerNativeGradients } from "./native-gradients.js";
 import { registerGroupedConv2D } from "./grouped-conv2d.js";
 import { registerFusedBatchNorm } from "./fused-batch-norm.js";
 import { registerFusedBatchNormGrad } from "./fused-batch-norm-grad.js";
+import { registerFusedGroupNorm } from "./fused-group-norm.js";
+import { registerFusedGroupNormGrad } from "./fused-group-norm-grad.js";
 import { registerGroupedConv2DBackpropFilter } from "./grouped-conv2d-backprop-filter.js";
 import { registerGroupedConv2DBackpropInput } from "./grouped-conv2d-backprop-input.js";
 
@@ -54,6 +56,8 @@ export function registerNativeBackend(): NativeRegistration {
   registerGroupedConv2DBackpropFilter();
   registerFusedBatchNorm();
   registerFusedBatchNormGrad();
+  registerFusedGroupNorm();
+  registerFusedGroupNormGrad();
   const limit = poolLimitBytes();
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
   const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";
