@@ -10,11 +10,12 @@
  *   number n = gS + q of N = kS; the grouped passes run slot by slot, each multiplying r by (1 - mu)^k, so
  *   pass q adds c_g s_g with c_g = mu (1 - mu)^(N-1-n) / (1 - mu)^(k(S-1-q)) = mu (1 - mu)^(k(1+q) - 1 - gS - q);
  *   for S = 1: r_k = (1 - mu)^k r_0 + sum_g mu (1 - mu)^(k-1-g) s_g;
- * - GroupNorm: per sample as before, then gamma[g], beta[g];
+ * - GroupNorm: per sample as before, then gamma[g], beta[g] (groupNormTraining with replicas k: one fused native
+ *   kernel for all groups, with the ReLU that follows);
  * - linear: a batched matMul [k, m, F] x [k, F, classes] + bias[g].
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchNormTraining, groupedConv2d } from "@sam-repro/runtime";
+import { batchNormTraining, groupNormTraining, groupedConv2d } from "@sam-repro/runtime";
 import { groupCount, type ConvLayer, type ModelConfig, type NormLayer } from "./architecture.js";
 import { BATCH_NORM_MOMENTUM, NORM_EPSILON, type ForwardMode, type LayerOps } from "./resnet.js";
 
@@ -48,17 +49,17 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
         }
         return y;
       }
+      if (source.config.normalization === "group") {
+        return groupNormTraining(x, source.weight(layer.scale), source.weight(layer.shift), {
+          groups: groupCount(source.config),
+          replicas: k,
+          relu,
+          epsilon: NORM_EPSILON,
+        });
+      }
       const rows = tf.reshape(x, [k, -1, channels]) as tf.Tensor3D;
       const gamma = perGroup(layer.scale);
       const beta = perGroup(layer.shift);
-      if (source.config.normalization === "group") {
-        const [n, height, width] = x.shape;
-        const groups = groupCount(source.config);
-        const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
-        const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
-        const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), [k, -1, channels]);
-        return activation(tf.reshape(tf.add(tf.mul(normalized, gamma), beta), x.shape));
-      }
       // Inference: the running statistics, shared by all groups.
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(source.statistic(layer.runningVariance!), NORM_EPSILON)));
       const shift = tf.sub(beta, tf.mul(source.statistic(layer.runningMean!), scale));

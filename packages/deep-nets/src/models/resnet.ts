@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { SeededRandom, batchNormTraining, hasFusedBatchNorm } from "@sam-repro/runtime";
+import { SeededRandom, batchNormTraining, groupNormTraining, hasFusedBatchNorm } from "@sam-repro/runtime";
 import {
   describeNetwork,
   groupCount,
@@ -127,12 +127,8 @@ export class ResNet {
     }
     const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);
     if (this.config.normalization === "group") {
-      const [n, height, width, channels] = x.shape;
-      const groups = groupCount(this.config);
-      const grouped = tf.reshape(x, [n, height, width, groups, channels / groups]);
-      const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
-      const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))), x.shape);
-      return activation(tf.add(tf.mul(normalized, gamma), beta));
+      // Per-sample statistics, the same in training and inference; one fused native kernel each way where present.
+      return groupNormTraining(x, gamma, beta, { groups: groupCount(this.config), relu, epsilon: NORM_EPSILON });
     }
     const runningMean = this.get(layer.runningMean!);
     const runningVariance = this.get(layer.runningVariance!);
