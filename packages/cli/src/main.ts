@@ -1,6 +1,5 @@
 import { CommanderError } from "commander";
-import { InputError, StopRequestedError, installStopHandlers, signalExitCode } from "@sam-repro/runner";
-import { checkEnvironmentVariables } from "./environment-check.js";
+import { InputError, StopRequestedError, checkDirectorySettings, installStopHandlers, signalExitCode } from "@sam-repro/runner";
 import { buildProgram, invokedCommand } from "./program.js";
 
 const ENVIRONMENT_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
@@ -8,7 +7,7 @@ const ENVIRONMENT_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPER
 // Exit codes: 0 done; 1 a bug (stack trace); 2 a usage or input error (one line); 128 + n stopped by signal n.
 installStopHandlers();
 try {
-  checkEnvironmentVariables(process.env);
+  checkDirectorySettings();
   const argv = process.argv.slice(2);
   if (invokedCommand(argv) === null && !argv.some((arg) => ["-h", "--help", "-V", "--version", "help"].includes(arg))) {
     throw new InputError("missing command; run `sam-repro --help` for the list");

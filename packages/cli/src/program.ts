@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
-import { InputError, PROFILES, PROFILE_ENV_VAR } from "@sam-repro/runner";
+import { InputError, PROFILES, PROFILE_ENV_VAR, readSetting, setSetting } from "@sam-repro/runner";
 import { commandModules } from "./commands.js";
 import { registerEnvCommand } from "./env-command.js";
 import { registerReproduceCommand } from "./reproduce-command.js";
@@ -26,8 +26,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, " ")}\n`) });
   program.hook("preAction", (command) => {
     const backend = command.opts<{ backend?: string }>().backend;
-    if (backend) process.env[BACKEND_ENV_VAR] = backend;
-    checkNativePackage(backend ?? process.env[BACKEND_ENV_VAR], BACKEND_CHOICES);
+    if (backend) setSetting(BACKEND_ENV_VAR, backend);
+    checkNativePackage(backend ?? readSetting(BACKEND_ENV_VAR), BACKEND_CHOICES);
   });
   program.addHelpText(
     "after",

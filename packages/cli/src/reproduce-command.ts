@@ -10,6 +10,7 @@ import {
   profileReportsDir,
   readJsonIfExists,
   reportsDir,
+  setSetting,
   writeJsonAtomic,
   type Profile,
 } from "@sam-repro/runner";
@@ -38,7 +39,7 @@ export function registerReproduceCommand(program: Command): void {
       const out = profileReportsDir(profile, options.out);
       checkOutputLocation(out, options.out != null ? "--out" : "reports directory");
       // Every figure writer (and every worker process) takes its directory from the environment.
-      process.env[REPORTS_DIR_ENV_VAR] = out;
+      setSetting(REPORTS_DIR_ENV_VAR, out);
       process.stderr.write(`${describeBackend(await initBackend())}\n`);
       const started = performance.now();
       await (await load()).reproduce({ profile, ...(only ? { only } : {}) });

@@ -5,15 +5,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { workspaceRoot } from "@sam-repro/runner";
+import { DATA_DIR_ENV_VAR, dataDirSetting, defaultDataDirectories } from "@sam-repro/runner";
 import { buildFeatureMatrix, selectTwoClasses, type FeatureMatrix } from "./cifar-features.js";
 
-/** Environment variable naming the datasets directory (it holds cifar-10/). */
-export const DATA_DIR_ENV_VAR = "SAM_REPRO_DATA_DIR";
+export { DATA_DIR_ENV_VAR };
 
-/** The datasets directory: $SAM_REPRO_DATA_DIR, else <workspace>/../shared/datasets. */
+/** The datasets directory: $SAM_REPRO_DATA_DIR, else <workspace>/../shared/datasets (where the gzipped files are). */
 export function datasetsDir(): string {
-  return process.env[DATA_DIR_ENV_VAR] ?? path.join(workspaceRoot(), "..", "shared", "datasets");
+  return dataDirSetting() ?? defaultDataDirectories()[1];
 }
 
 export interface CifarSubsetOptions {

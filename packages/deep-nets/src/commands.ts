@@ -2,7 +2,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync, existsSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { InputError, acquireDirectoryLock, checkOutputLocation, createProgress, validate, workspaceRoot } from "@sam-repro/runner";
+import { InputError, acquireDirectoryLock, checkOutputLocation, createProgress, dataDirSetting, defaultDataDirectories, validate } from "@sam-repro/runner";
 import { describeBackend, initBackend } from "@sam-repro/runtime";
 import { DATASET_NAMES, type DatasetName } from "./data/cifar-format.js";
 import { DATA_DIR_ENV_VAR, loadCifar } from "./data/cifar-files.js";
@@ -236,7 +236,7 @@ export function registerCommands(program: Command): void {
         throw new InputError(`data download: unknown dataset "${dataset}"; allowed: ${DATASET_NAMES.join(", ")}`);
       }
       if (flags.dataDir !== undefined && flags.dataDir.trim() === "") throw new InputError(`--data-dir: "" is not a directory`);
-      const dataDirectory = flags.dataDir ?? (process.env[DATA_DIR_ENV_VAR] || path.join(workspaceRoot(), "data"));
+      const dataDirectory = flags.dataDir ?? dataDirSetting() ?? defaultDataDirectories()[0];
       checkOutputLocation(dataDirectory, "--data-dir", 400 * 2 ** 20);
       let lastShown = 0;
       let bar: ReturnType<typeof createProgress> | null = null;

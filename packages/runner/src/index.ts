@@ -32,8 +32,9 @@ export {
   type ClaimSpec,
   type ExperimentConfig,
 } from "./config.js";
-export { REPORTS_DIR_ENV_VAR, experimentsDir, profileReportsDir, reportsDir, workspaceRoot } from "./paths.js";
-export { DEFAULT_PROFILE, PROFILES, PROFILE_ENV_VAR, parseProfile, type Profile } from "./profiles.js";
+export { experimentsDir, profileReportsDir, reportsDir, workspaceRoot } from "./paths.js";
+export { DEFAULT_PROFILE, PROFILES, type Profile } from "./profiles.js";
+export * from "./settings.js";
 export { createProgress, type Progress } from "./progress.js";
 export { runFigures, type FigureRunner } from "./figures.js";
 export * from "./verdicts/index.js";

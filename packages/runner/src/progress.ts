@@ -1,4 +1,5 @@
 import cliProgress from "cli-progress";
+import { quietSetting } from "./settings.js";
 
 export interface Progress {
   /** Advances to `value` (absolute), with extra fields shown after the bar (loss, error, images/s). */
@@ -11,7 +12,7 @@ export interface Progress {
  * `logEverySeconds`, so logs stay readable. Set SAM_REPRO_QUIET=1 to silence both.
  */
 export function createProgress(label: string, total: number, logEverySeconds = 10): Progress {
-  if (process.env.SAM_REPRO_QUIET === "1") return { update() {}, stop() {} };
+  if (quietSetting()) return { update() {}, stop() {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {

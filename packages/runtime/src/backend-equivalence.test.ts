@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
+import { requireNativeSetting } from "@sam-repro/runner";
 import { activeBackend, initBackend } from "./backend.js";
 import { loadNativeKernels } from "./native/addon.js";
 import { NativeBackend } from "./native/native-backend.js";
@@ -16,7 +17,7 @@ import {
 
 // The reference is tfjs's cpu backend; every faster backend must compute the same training run.
 const nativeLoaded = loadNativeKernels().kernels != null;
-const requireNative = process.env.SAM_REPRO_REQUIRE_NATIVE === "1";
+const requireNative = requireNativeSetting();
 const fastBackends = ["wasm", ...(nativeLoaded ? ["native"] : [])];
 
 describe("backend equivalence", () => {

@@ -1,22 +1,16 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { InputError } from "@sam-repro/runner";
+import { InputError, backendSetting, parseBackendChoice, type BackendChoice } from "@sam-repro/runner";
 import { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
 import { NATIVE_BACKEND_NAME as NATIVE_BACKEND } from "./native/native-backend.js";
 import { registerNativeBackend, type NativeAddonInfo } from "./native/register.js";
 
 const require = createRequire(import.meta.url);
 
-/**
- * The compute backends sam-repro knows, in the order `auto` tries them. "native" is tfjs's cpu
- * backend with the heavy kernels in this package's compiled addon (packages/runtime/native).
- */
-export const BACKEND_CHOICES = ["auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-
-/** Environment variable that overrides the backend choice (same values as `--backend`). */
-export const BACKEND_ENV_VAR = "SAM_REPRO_BACKEND";
+// The backend choices, SAM_REPRO_BACKEND and their parsing live with every other setting in the runner's
+// settings module; "native" is tfjs's cpu backend with the heavy kernels of this package's compiled addon.
+export { BACKEND_CHOICES, BACKEND_ENV_VAR, parseBackendChoice, type BackendChoice } from "@sam-repro/runner";
 
 export interface BackendInfo {
   /** tfjs backend name that is active: "tensorflow", "native", "wasm" or "cpu". */
@@ -40,12 +34,6 @@ export interface BackendInfo {
 }
 
 let active: BackendInfo | null = null;
-
-/** Parses a backend choice, failing with a message that names the allowed values. */
-export function parseBackendChoice(value: string, source = "--backend"): BackendChoice {
-  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new InputError(`${source}: unknown backend "${value}"; allowed values: ${BACKEND_CHOICES.join(", ")}`);
-}
 
 type TfjsNodePackage = "@tensorflow/tfjs-node-gpu" | "@tensorflow/tfjs-node";
 
@@ -124,10 +112,7 @@ async function activate(name: string): Promise<boolean> {
  * start is an error rather than a silent fallback. Idempotent: later calls return the active backend.
  */
 export async function initBackend(choice?: BackendChoice | string): Promise<BackendInfo> {
-  const requested = parseBackendChoice(
-    choice ?? process.env[BACKEND_ENV_VAR] ?? "auto",
-    choice != null ? "--backend" : process.env[BACKEND_ENV_VAR] != null ? BACKEND_ENV_VAR : "--backend",
-  );
+  const requested = choice != null ? parseBackendChoice(choice, "--backend") : backendSetting();
   if (active && (requested === "auto" || requested === active.requested || matches(requested, active))) return active;
 
   const notes: string[] = [];

@@ -2,7 +2,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { DATA_DIR_ENV_VAR, RUNS_DIR_ENV_VAR, runsDirectory } from "@sam-repro/deep-nets";
-import { InputError, REPORTS_DIR_ENV_VAR, checkOutputLocation, parseProfile, profileReportsDir } from "@sam-repro/runner";
+import { InputError, REPORTS_DIR_ENV_VAR, checkOutputLocation, parseProfile, profileReportsDir, readSetting, setSetting } from "@sam-repro/runner";
 import { BACKEND_ENV_VAR, describeBackend, initBackend } from "@sam-repro/runtime";
 import { checkReachable, REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, resolveQueueTarget } from "./connection.js";
 import { queueStatus, resolveSweepTarget, sweep, SWEEP_PACKAGES } from "./sweep.js";
@@ -42,7 +42,7 @@ export function registerCommands(program: Command): void {
       // As `reproduce`: a non-default profile never overwrites the committed results in reports/.
       const out = profileReportsDir(profile, flags.out);
       checkOutputLocation(out, flags.out != null ? "--out" : "reports directory");
-      process.env[REPORTS_DIR_ENV_VAR] = out;
+      setSetting(REPORTS_DIR_ENV_VAR, out);
       process.stderr.write(`${describeBackend(await initBackend())}\n`);
       const report = await sweep({ target, profile, attempts, ...(queue ? { queue } : {}) });
       const stats = report.queue ? `; ${report.queue.stored} run(s) came back through the queue, ${report.queue.retried.length} retried` : "";
@@ -66,7 +66,8 @@ export function registerCommands(program: Command): void {
       const runs = path.resolve(flags.runsDir ?? runsDirectory());
       const trainerEnv: Record<string, string> = {};
       if (flags.dataDir) trainerEnv[DATA_DIR_ENV_VAR] = path.resolve(flags.dataDir);
-      if (process.env[BACKEND_ENV_VAR]) trainerEnv[BACKEND_ENV_VAR] = process.env[BACKEND_ENV_VAR]!;
+      const backend = readSetting(BACKEND_ENV_VAR);
+      if (backend !== undefined) trainerEnv[BACKEND_ENV_VAR] = backend;
       const worker = await startWorker({ target, concurrency, runsDirectory: runs, trainerEnv });
       // Stop on a signal: runs in progress are left to the queue, which hands them to another worker.
       await new Promise<void>((resolve) => {

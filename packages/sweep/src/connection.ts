@@ -3,12 +3,11 @@
  * BullMQ connections to it. Secrets come only from the environment (they would show in `ps` as flags).
  */
 import { Redis, type RedisOptions } from "ioredis";
-import { InputError } from "@sam-repro/runner";
+import { InputError, REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR, redisPasswordSetting, redisUrlSetting, type Environment } from "@sam-repro/runner";
 
-/** Environment variable with the queue URL, which may carry a password (redis://:PASSWORD@host:port) or TLS (rediss://). */
-export const REDIS_URL_ENV_VAR = "SAM_REPRO_REDIS_URL";
-/** Environment variable with the Redis password for a `--queue` URL given without one. */
-export const REDIS_PASSWORD_ENV_VAR = "SAM_REPRO_REDIS_PASSWORD";
+// SAM_REPRO_REDIS_URL: the queue URL, which may carry a password (redis://:PASSWORD@host:port) or TLS (rediss://);
+// SAM_REPRO_REDIS_PASSWORD: the password for a `--queue` URL given without one (runner's settings module).
+export { REDIS_PASSWORD_ENV_VAR, REDIS_URL_ENV_VAR };
 /** Name of the BullMQ queue that holds training runs. */
 export const QUEUE_NAME = "sam-repro-runs";
 
@@ -26,8 +25,8 @@ export interface RedisTarget {
  * The queue to use: `--queue URL` (no password allowed in it), or `--queue` alone / `$SAM_REPRO_REDIS_URL`.
  * A password comes from the URL in `$SAM_REPRO_REDIS_URL` or from `$SAM_REPRO_REDIS_PASSWORD`.
  */
-export function resolveQueueTarget(flag: string | true | undefined, env: NodeJS.ProcessEnv = process.env): RedisTarget {
-  const fromEnv = env[REDIS_URL_ENV_VAR];
+export function resolveQueueTarget(flag: string | true | undefined, env?: Environment): RedisTarget {
+  const fromEnv = redisUrlSetting(env);
   if (flag === undefined || flag === true) {
     if (!fromEnv) throw new InputError(`--queue: no URL given and ${REDIS_URL_ENV_VAR} is not set; allowed: redis://HOST:PORT`);
     return parseRedisUrl(fromEnv, REDIS_URL_ENV_VAR, env);
@@ -40,7 +39,7 @@ export function resolveQueueTarget(flag: string | true | undefined, env: NodeJS.
 }
 
 /** Parses redis://[user[:password]@]host[:port][/db] or rediss://...; `source` names the flag or variable in errors. */
-export function parseRedisUrl(text: string, source: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
+export function parseRedisUrl(text: string, source: string, env?: Environment): RedisTarget {
   let url: URL;
   try {
     url = new URL(text);
@@ -55,7 +54,7 @@ export function parseRedisUrl(text: string, source: string, env: NodeJS.ProcessE
   const dbText = url.pathname.replace(/^\//, "");
   const db = dbText === "" ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0) throw new InputError(`${source}: database "${dbText}" in "${redact(text)}"; allowed: an integer >= 0`);
-  const password = url.password ? decodeURIComponent(url.password) : env[REDIS_PASSWORD_ENV_VAR] || undefined;
+  const password = url.password ? decodeURIComponent(url.password) : redisPasswordSetting(env);
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port,

@@ -12,20 +12,16 @@ import os from "node:os";
 import path from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { startTrainerProcess, trainInProcess, RESULT_FILE, type StepInfo } from "@sam-repro/deep-nets";
-import { InputError, lockFileFor, readLockHolder, writeFileAtomic } from "@sam-repro/runner";
+import { LOCK_MS_ENV_VAR, lockFileFor, queueLockMsSetting, readLockHolder, writeFileAtomic, type Environment } from "@sam-repro/runner";
 import { describeTarget, redisOptions, QUEUE_NAME, type RedisTarget } from "./connection.js";
 import { parseTrainRequest, type TrainReply } from "./messages.js";
 
 /** Lock timing of workers, in milliseconds (BullMQ's defaults are 30 s; tests shorten them). */
-export const LOCK_MS_ENV_VAR = "SAM_REPRO_QUEUE_LOCK_MS";
+export { LOCK_MS_ENV_VAR };
 
 /** The lock duration from $SAM_REPRO_QUEUE_LOCK_MS (default 30 s), or an InputError naming the variable. */
-export function lockDurationFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env[LOCK_MS_ENV_VAR];
-  if (text === undefined || text === "") return 30_000;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1000) throw new InputError(`${LOCK_MS_ENV_VAR}: "${text}" is not allowed; allowed: an integer number of milliseconds >= 1000`);
-  return value;
+export function lockDurationFromEnv(env?: Environment): number {
+  return queueLockMsSetting(env);
 }
 
 /** Progress a worker publishes on its active job (job.progress). */

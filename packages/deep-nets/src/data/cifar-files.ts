@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { InputError, workspaceRoot } from "@sam-repro/runner";
+import { DATA_DIR_ENV_VAR, InputError, dataDirSetting, defaultDataDirectories } from "@sam-repro/runner";
 import {
   concatImageSets,
   decodeRecords,
@@ -11,8 +11,7 @@ import {
   type ImageSet,
 } from "./cifar-format.js";
 
-/** Environment variable naming the directory that holds the datasets (same meaning as `--data-dir`). */
-export const DATA_DIR_ENV_VAR = "SAM_REPRO_DATA_DIR";
+export { DATA_DIR_ENV_VAR, defaultDataDirectories };
 
 /**
  * sha256 of the uncompressed CIFAR-10 binary files as distributed in `cifar-10-binary.tar.gz`
@@ -47,19 +46,13 @@ const LAYOUTS: Record<DatasetName, DatasetLayout> = {
   },
 };
 
-/** The directories searched for datasets when neither `--data-dir` nor SAM_REPRO_DATA_DIR is given. */
-export function defaultDataDirectories(): string[] {
-  const root = workspaceRoot();
-  return [path.join(root, "data"), path.resolve(root, "..", "shared", "datasets")];
-}
-
 /**
  * The data directory: the explicit one (flag), else SAM_REPRO_DATA_DIR, else the first default
  * directory (`<workspace>/data`, `<workspace>/../shared/datasets`) that holds `dataset`.
  * An explicit directory that does not exist is an input error, not a silent fallback.
  */
 export function resolveDataDirectory(dataset: DatasetName, explicit?: string): string {
-  const chosen = explicit ?? process.env[DATA_DIR_ENV_VAR];
+  const chosen = explicit ?? dataDirSetting();
   if (chosen != null && chosen !== "") {
     if (!existsSync(chosen)) {
       const source = explicit != null ? "--data-dir" : DATA_DIR_ENV_VAR;

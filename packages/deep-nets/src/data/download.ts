@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { InputError, createProgress, writeFileAtomic, type Progress } from "@sam-repro/runner";
+import { InputError, createProgress, dataDirSetting, writeFileAtomic, type Progress } from "@sam-repro/runner";
 import { DATA_DIR_ENV_VAR, defaultDataDirectories, findDatasetDirectory, resolveDataDirectory } from "./cifar-files.js";
 import type { DatasetName } from "./cifar-format.js";
 import { readTar } from "./tar.js";
@@ -134,7 +134,7 @@ export function downloadCommand(dataset: DatasetName): string {
  * to run by hand; figures that do not need the dataset are unaffected.
  */
 export async function ensureCifar(dataset: DatasetName, options: EnsureOptions = {}): Promise<{ dataDirectory: string; downloaded: boolean }> {
-  if (options.explicitDirectory != null || process.env[DATA_DIR_ENV_VAR]) {
+  if (options.explicitDirectory != null || dataDirSetting() !== undefined) {
     return { dataDirectory: resolveDataDirectory(dataset, options.explicitDirectory), downloaded: false };
   }
   const searched = options.searchDirectories ?? defaultDataDirectories();

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mkdirSync } from "node:fs";
-import { acquireDirectoryLock, createProgress, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
+import { WORKERS_ENV_VAR, acquireDirectoryLock, createProgress, readSetting, workersSetting, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
 import { activeBackend, THREADS_ENV_VAR } from "@sam-repro/runtime";
 import type { CifarData } from "../data/cifar-files.js";
 import { loadCifar } from "../data/cifar-files.js";
@@ -19,8 +19,8 @@ export interface TrainJob {
   config: TrainConfig;
 }
 
-/** Environment variable: worker processes for a figure's runs (default: min(2, CPU cores)). */
-export const WORKERS_ENV_VAR = "SAM_REPRO_WORKERS";
+/** Environment variable: worker processes for a figure's runs (runner's settings module; default: `workerCount`). */
+export { WORKERS_ENV_VAR };
 
 /** The identity of a job's run: the hash of its config and the active backend. */
 export function jobHash(job: TrainJob): string {
@@ -58,8 +58,8 @@ export function cachedCifar(dataset: DatasetName): CifarData {
  * on two), and the thread count does not change a run's numbers (each kernel sums in a fixed order).
  */
 function workerCount(pending: number): number {
-  const requested = Number(process.env[WORKERS_ENV_VAR] ?? "");
-  if (Number.isInteger(requested) && requested >= 1) return requested;
+  const requested = workersSetting();
+  if (requested !== undefined) return requested;
   const backend = activeBackend();
   const cores = Math.max(1, os.cpus().length);
   // tfjs-node's own thread pool is not ours to size: one process uses every core.
@@ -69,7 +69,7 @@ function workerCount(pending: number): number {
 
 /** Kernel threads of each of `workers` native worker processes: SAM_REPRO_THREADS if set, else the cores shared out. */
 function threadsPerWorker(workers: number): Record<string, string> {
-  if (process.env[THREADS_ENV_VAR] || activeBackend()?.backend !== "native") return {};
+  if (readSetting(THREADS_ENV_VAR) !== undefined || activeBackend()?.backend !== "native") return {};
   return { [THREADS_ENV_VAR]: String(Math.max(1, Math.floor(os.cpus().length / workers))) };
 }
 

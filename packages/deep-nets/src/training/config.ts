@@ -35,7 +35,10 @@ export const samSettingsSchema = z.strictObject({
   randomSigma: nonNegative.optional(),
   /** SAM active iff start <= epoch/epochs <= end, epoch 1-based (SPEC 1.3 h). */
   epochWindow: z.tuple([nonNegative, nonNegative]).optional(),
-  /** The official code updates BatchNorm running statistics in both passes (SPEC 1.4). */
+  /**
+   * The official code updates BatchNorm running statistics in both passes (SPEC 1.4), so the trainer defaults to
+   * "both-passes"; SamOptimizer's own default is "unperturbed" (clean passes only), a different default on purpose.
+   */
   batchNormStatistics: z.enum(BATCH_NORM_STATISTICS_MODES).default("both-passes"),
   ascentSteps: positiveInt.default(1),
 });

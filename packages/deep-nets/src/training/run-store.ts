@@ -1,17 +1,16 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { InputError, readJsonIfExists, workspaceRoot, writeFileAtomic, writeJsonAtomic } from "@sam-repro/runner";
+import { InputError, RUNS_DIR_ENV_VAR, readJsonIfExists, runsDirSetting, writeFileAtomic, writeJsonAtomic } from "@sam-repro/runner";
 import type { SerializedSamState } from "@sam-repro/sam";
 import type { ModelConfig } from "../models/architecture.js";
 import type { TrainConfig } from "./config.js";
 import type { SharpnessResult } from "./sharpness.js";
 
-/** Environment variable that moves the run directories (tests point it at a temporary directory). */
-export const RUNS_DIR_ENV_VAR = "SAM_REPRO_RUNS_DIR";
+export { RUNS_DIR_ENV_VAR };
 
 /** Where training runs live: `runs/` at the workspace root (git-ignored) unless SAM_REPRO_RUNS_DIR is set. */
 export function runsDirectory(): string {
-  return process.env[RUNS_DIR_ENV_VAR] ?? path.join(workspaceRoot(), "runs");
+  return runsDirSetting();
 }
 
 /** One evaluation: a line of metrics.jsonl. Errors are fractions in [0, 1]; null where not measured. */

@@ -20,7 +20,7 @@ import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { InputError, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
+import { InputError, pythonCandidatesSetting, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
 import { loadNativeKernels } from "../native/addon.js";
 import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
 import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
@@ -149,8 +149,7 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
 }
 
 function findPython(): string | null {
-  const candidates = [process.env.SAM_REPRO_PYTHON, "python3", "/usr/bin/python3"].filter((c): c is string => !!c);
-  for (const python of candidates) {
+  for (const python of pythonCandidatesSetting()) {
     const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8", timeout: 60_000 });
     if (probe.status === 0) return python;
   }

@@ -50,7 +50,10 @@ export type BatchNormStatisticsMode = (typeof BATCH_NORM_STATISTICS_MODES)[numbe
 export interface SamOptions extends CommonSamOptions {
   /** Default "same". */
   ascentBatch?: AscentBatchSource;
-  /** Default "unperturbed". */
+  /**
+   * Default "unperturbed" (running statistics from clean passes only). The deep-net trainer's config defaults to
+   * "both-passes" instead, on purpose: that is what the official code does, and the figures reproduce it.
+   */
   batchNormStatistics?: BatchNormStatisticsMode;
   /** SAM is active in epoch e iff start <= e/totalEpochs <= end (SPEC 1.3 h); plain base-optimizer steps otherwise. */
   samEpochWindow?: [number, number];
