@@ -56,7 +56,7 @@ describe("sam-repro command line", () => {
     const badProfile = samRepro("reproduce", "convergence", "--profile", "huge");
     expect(badProfile.status).toBe(2);
     expect(badProfile.stderr).toContain('unknown profile "huge"');
-    expect(badProfile.stderr).toContain("smoke, cpu, paper");
+    expect(badProfile.stderr).toContain("smoke, quick, cpu, paper");
 
     const badBackend = samRepro("--backend", "gpu-please", "env");
     expect(badBackend.status).not.toBe(0);

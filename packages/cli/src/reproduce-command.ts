@@ -23,7 +23,7 @@ export function registerReproduceCommand(program: Command): void {
     .command("reproduce")
     .description("regenerate one package's figures and claims (reports/ for the cpu profile, reports/<profile>/ otherwise)")
     .argument("<package>", `experiment package: ${Object.keys(reproduceModules).join(", ") || "(none yet)"}`)
-    .option("--profile <name>", "smoke | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
+    .option("--profile <name>", "smoke | quick | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
     .option("--only <ids>", "comma-separated figure ids to run (default: all of the package)")
     .option("--out <dir>", `where the figures go (env ${REPORTS_DIR_ENV_VAR}; default reports/ at the cpu profile, reports/<profile>/ otherwise)`)
     .option("--json", "print the claims summary as one JSON object on stdout")

@@ -24,7 +24,7 @@ export { countParameters, describeNetwork, modelFromPreset, MODEL_NAMES, MODEL_P
 export { ResNet, type ForwardMode } from "./models/resnet.js";
 export { trainConfigSchema, samSettingsSchema, sharpnessSettingsSchema, configHash, type TrainConfig, type TrainConfigInput, type SamSettings, type SharpnessSettings } from "./training/config.js";
 export { learningRateAt, LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from "./training/schedule.js";
-export { prepareData, type PreparedData } from "./training/prepared-data.js";
+export { batchTensors, prepareData, type PreparedData } from "./training/prepared-data.js";
 export { evaluateModel, recomputeBatchNormStatistics, type Evaluation } from "./training/evaluate.js";
 export { measureSharpness, type SharpnessResult } from "./training/sharpness.js";
 export { interpolate, type InterpolationPoint } from "./training/interpolation.js";
@@ -57,7 +57,7 @@ export {
 export { summarize, type Summary } from "./experiments/common.js";
 export { rejudgeDeepNetClaims, type CommittedFigure } from "./experiments/rejudge.js";
 export { FIGURES, reproduce } from "./reproduce.js";
-export { MSHARPNESS_FIGURES, estimateFigureMinutes, estimateGroupMinutes, type MsharpnessFigure } from "./experiments/msharpness-figures.js";
+export { DEEP_NET_FIGURES, estimateFigureMinutes, estimateGroupMinutes, remainingWork, type DeepNetFigure } from "./experiments/figure-table.js";
 export { ascentGaps, type AscentGap, type AscentGapSettings } from "./experiments/ascent-gap-measure.js";
 export { switchSettings, type SwitchDirection } from "./experiments/switch-timing.js";
 export { estimateRunSeconds, runName } from "./experiments/shared-runs.js";

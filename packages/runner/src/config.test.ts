@@ -79,7 +79,7 @@ describe("experiment configs", () => {
 describe("profiles", () => {
   test("accepts the three profiles and names the allowed ones otherwise", () => {
     expect(parseProfile("smoke")).toBe("smoke");
-    expect(() => parseProfile("huge")).toThrow('--profile: unknown profile "huge"; allowed values: smoke, cpu, paper');
+    expect(() => parseProfile("huge")).toThrow('--profile: unknown profile "huge"; allowed values: smoke, quick, cpu, paper');
   });
 });
 

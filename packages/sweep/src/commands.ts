@@ -21,7 +21,7 @@ export function registerCommands(program: Command): void {
     .command("sweep")
     .description("train a figure's runs (local pool, or workers on a Redis queue) and write its figures")
     .argument("[target]", `figure ids and packages (${SWEEP_PACKAGES.join(", ")}), comma-separated`)
-    .option("--profile <name>", "smoke | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
+    .option("--profile <name>", "smoke | quick | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
     .option("--queue [url]", `train on workers of the queue at redis://HOST:PORT (no value: $${REDIS_URL_ENV_VAR}; password only from $${REDIS_URL_ENV_VAR} or $${REDIS_PASSWORD_ENV_VAR})`)
     .option("--attempts <n>", "attempts per run before it is reported failed (3)", "3")
     .option("--out <dir>", `where the figures go (env ${REPORTS_DIR_ENV_VAR}; default reports/ at the cpu profile, reports/<profile>/ otherwise)`)

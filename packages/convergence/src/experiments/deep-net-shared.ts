@@ -4,7 +4,7 @@
  * read and the scale context every cpu-profile claim carries. Seeds, summaries and verdicts come from @sam-repro/runner.
  */
 import { InputError, type Profile } from "@sam-repro/runner";
-import { jobDirectory, loadCifar, trainConfigSchema, type DatasetName, type RunResult, type TrainConfig, type TrainJob } from "@sam-repro/deep-nets";
+import { jobDirectory, loadCifar, runName, trainConfigSchema, type DatasetName, type RunResult, type TrainConfig, type TrainJob } from "@sam-repro/deep-nets";
 import { z } from "zod";
 
 /**
@@ -17,6 +17,16 @@ export type TrainingBase = z.infer<typeof trainingBaseSchema>;
 /** The full config of one run: the shared settings plus the run's method and seed. */
 export function runConfig(base: TrainingBase, overrides: { seed: number; sam: Record<string, unknown> }): TrainConfig {
   return trainConfigSchema.parse({ ...base, ...overrides });
+}
+
+/**
+ * A job named by its config alone (runName of @sam-repro/deep-nets: "erm-s0", "sam-r0.1-m8-s1", ...), so
+ * that a run these figures share with the deep-net figures is trained once. m = the batch is dropped, as
+ * deep-nets' sharedJob does (both spellings are standard SAM).
+ */
+export function namedJob<T extends { config: TrainConfig }>(job: T): T & { name: string } {
+  if (job.config.sam.m === job.config.batchSize) delete job.config.sam.m;
+  return { ...job, name: runName(job.config) };
 }
 
 /** Null when the dataset's files can be read, else why not (the figure then reports its claims "not run"). */

@@ -11,7 +11,7 @@ import { DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/fi
 import { finalPoint, firstEpochAtOrBelow, metricSeries, seedBand, type NumericMetric } from "../deep-net-curves.js";
 import { EPOCH_BATCHES, FULL_TRAINING_SET, METHOD_COLORS, trainingConvergenceSpec, type TrainingCurveRow } from "../deep-net-specs.js";
 import { TRAINING_CONVERGENCE_ID } from "./deep-net-ids.js";
-import { backendField, missingDataReason, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
+import { backendField, missingDataReason, namedJob, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
 import { fmt, writeNotRunFigure } from "./shared.js";
 
 const methodSchema = z.strictObject({
@@ -52,7 +52,7 @@ type ConvergenceJob = TrainJob & { method: Method; seed: number };
 /** One run per method and seed, from scratch. */
 export function trainingConvergenceJobs(settings: TrainingConvergenceSettings): ConvergenceJob[] {
   return settings.seeds.flatMap((seed) =>
-    settings.methods.map((method) => ({ name: `conv-${method.key}-s${seed}`, method, seed, config: runConfig(settings.base, { seed, sam: method.sam }) })),
+    settings.methods.map((method) => namedJob({ method, seed, config: runConfig(settings.base, { seed, sam: method.sam }) })),
   );
 }
 

@@ -12,7 +12,7 @@ import { CURVES, DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-
 import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "../deep-net-curves.js";
 import { labelNoiseSpec, type LabelNoiseRow } from "../deep-net-specs.js";
 import { LABEL_NOISE_ID } from "./deep-net-ids.js";
-import { backendField, missingDataReason, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
+import { backendField, missingDataReason, namedJob, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
 import { writeNotRunFigure } from "./shared.js";
 
 const CURVE_KEYS = ["test-erm", "noisy-erm", "test-sam", "noisy-sam"] as const;
@@ -60,8 +60,9 @@ type LabelNoiseJob = TrainJob & { panel: number; method: Method; seed: number };
 export function labelNoiseJobs(settings: LabelNoiseSettings): LabelNoiseJob[] {
   return settings.panels.flatMap((panel, index) =>
     settings.seeds.flatMap((seed) => [
-      { name: `noise-p${index}-erm-s${seed}`, panel: index, method: "erm" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sgd" } }) },
-      { name: `noise-p${index}-sam-rho${panel.samRho}-s${seed}`, panel: index, method: "sam" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sam", rho: panel.samRho } }) },
+      // Runs are named by their config (runName), so the figures that train the same run share it.
+      namedJob({ panel: index, method: "erm" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sgd" } }) }),
+      namedJob({ panel: index, method: "sam" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sam", rho: panel.samRho } }) }),
     ]),
   );
 }

@@ -1,6 +1,6 @@
 import type { FigureOutput } from "@sam-repro/figures";
 import { z } from "zod";
-import { CURVES, lineChart, panels, type ClaimResult, type Row } from "@sam-repro/figures";
+import { CURVES, PALETTE, lineChart, panels, type ClaimResult, type Row } from "@sam-repro/figures";
 import {
   declaredRule,
   describeErrors,
@@ -21,6 +21,7 @@ import { modelConfigOf } from "../training/trainer.js";
 import { classCount } from "../data/cifar-format.js";
 import { baseTrainingSchema, figureOutput, finalTestError, finalTrainError, judgeErrors, scaleContext, trainConfig } from "./common.js";
 import { runJobs, type TrainJob } from "./jobs.js";
+import { estimateMinutes, sharedJob } from "./shared-runs.js";
 
 export const FIG1_ID = "fig1-perturbations";
 
@@ -37,11 +38,15 @@ export const fig1SettingsSchema = z.strictObject({
         randomSigmas: z.array(z.number().positive()),
         /** m of the m-SAM curve (the paper's 128-SAM): default the batch size. */
         m: z.number().int().min(1).optional(),
+        /** m-SAM with a small m (not in the paper's Fig. 1): drawn beside the others, runs shared with the m-SAM vs m figure. */
+        smallM: z.strictObject({ m: z.number().int().min(1), rhos: z.array(z.number().positive()).min(1) }).optional(),
         /** Paper values read off Fig. 1 (SPEC 3.2), drawn as reference markers. */
         reference: z.array(z.strictObject({ method: z.string(), radius: z.number(), testError: z.number() })).default([]),
       }),
     )
     .min(1),
+  /** Wall minutes of the figure on the 2-core machine when none of its runs exists (estimateMinutes; a test recomputes it). */
+  estimatedMinutes: z.number().min(0),
   /** A method "blows up" at a radius when its mean test error exceeds ERM's by this much (fraction). */
   blowUpMargin: z.number().positive().default(0.05),
 });
@@ -50,7 +55,7 @@ type Panel = Settings["panels"][number];
 
 export interface Point {
   panel: string;
-  method: "ERM" | "Random" | "n-SAM" | "m-SAM";
+  method: "ERM" | "Random" | "n-SAM" | "m-SAM" | "small-m SAM";
   /** rho for SAM / n-SAM; sigma*sqrt(p) for Random. */
   radius: number;
   parameter: number;
@@ -61,33 +66,23 @@ export interface Point {
   diverged: number;
 }
 
-function panelJobs(panel: Panel, index: number, seeds: number[]): Array<TrainJob & { method: Point["method"]; parameter: number }> {
+function panelJobs(panel: Panel, seeds: number[]): Array<TrainJob & { method: Point["method"]; parameter: number }> {
   const jobs: Array<TrainJob & { method: Point["method"]; parameter: number }> = [];
-  const prefix = `fig1-p${index}`;
+  // Runs are named by their config (shared-runs.ts), so the figures that train the same run share it.
+  const job = (method: Point["method"], parameter: number, seed: number, sam: Record<string, unknown>) => jobs.push({ ...sharedJob(panel.base, { seed, sam }), method, parameter });
   for (const seed of seeds) {
-    jobs.push({ name: `${prefix}-erm-s${seed}`, method: "ERM", parameter: 0, config: trainConfig(panel.base, { seed, sam: { variant: "sgd" } }) });
-    for (const rho of panel.samRhos) {
-      const sam = { variant: "sam", rho, ...(panel.m !== undefined ? { m: panel.m } : {}) };
-      jobs.push({ name: `${prefix}-msam-rho${rho}-s${seed}`, method: "m-SAM", parameter: rho, config: trainConfig(panel.base, { seed, sam }) });
-    }
-    for (const rho of panel.nSamRhos) {
-      jobs.push({
-        name: `${prefix}-nsam-rho${rho}-s${seed}`,
-        method: "n-SAM",
-        parameter: rho,
-        config: trainConfig(panel.base, { seed, sam: { variant: "sam", rho, ascentBatch: "previous" } }),
-      });
-    }
-    for (const sigma of panel.randomSigmas) {
-      jobs.push({
-        name: `${prefix}-random-sigma${sigma}-s${seed}`,
-        method: "Random",
-        parameter: sigma,
-        config: trainConfig(panel.base, { seed, sam: { variant: "random", randomSigma: sigma } }),
-      });
-    }
+    job("ERM", 0, seed, { variant: "sgd" });
+    for (const rho of panel.samRhos) job("m-SAM", rho, seed, { variant: "sam", rho, ...(panel.m !== undefined ? { m: panel.m } : {}) });
+    for (const rho of panel.smallM?.rhos ?? []) job("small-m SAM", rho, seed, { variant: "sam", rho, m: panel.smallM!.m });
+    for (const rho of panel.nSamRhos) job("n-SAM", rho, seed, { variant: "sam", rho, ascentBatch: "previous" });
+    for (const sigma of panel.randomSigmas) job("Random", sigma, seed, { variant: "random", randomSigma: sigma });
   }
   return jobs;
+}
+
+/** Every training run of the figure. */
+export function fig1Jobs(settings: Settings): TrainJob[] {
+  return settings.panels.flatMap((panel) => panelJobs(panel, settings.seeds));
 }
 
 /**
@@ -99,7 +94,7 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const experiment = loadExperiment(FIG1_ID, profile, fig1SettingsSchema);
   const settings = experiment.settings;
-  const allJobs = settings.panels.map((panel, index) => panelJobs(panel, index, settings.seeds));
+  const allJobs = settings.panels.map((panel) => panelJobs(panel, settings.seeds));
   const results = await runJobs(allJobs.flat(), profile, FIG1_ID);
 
   const points: Point[] = [];
@@ -135,7 +130,7 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
     const low = Math.min(...radii, ...panel.reference.map((r) => r.radius)) / 1.5;
     const high = Math.max(...radii, ...panel.reference.map((r) => r.radius)) * 1.5;
     const label = (method: Point["method"]) =>
-      method === "ERM" ? "None (ERM)" : method === "m-SAM" ? `${panel.m ?? trainConfig(panel.base, {}).batchSize}-SAM` : method;
+      method === "ERM" ? "None (ERM)" : method === "m-SAM" ? `${panel.m ?? trainConfig(panel.base, {}).batchSize}-SAM` : method === "small-m SAM" ? `${panel.smallM?.m}-SAM` : method;
     const panelRows: Row[] = [];
     for (const x of [low, high]) {
       panelRows.push({ panel: panel.label, method: label("ERM"), radius: x, testError: 100 * erm.test.mean, lower: 100 * erm.test.min, upper: 100 * erm.test.max });
@@ -157,6 +152,7 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
       CURVES.random,
       CURVES.nSam,
       { ...CURVES.sam, label: label("m-SAM") },
+      ...(panel.smallM ? [{ label: label("small-m SAM"), color: PALETTE.green }] : []),
     ];
     return lineChart({
       title: panel.label,
@@ -184,7 +180,7 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
   const firstBase = settings.panels[0]!.base;
   return figureOutput(experiment, {
     setup: settings,
-    scaledDown: `${scaleContext(firstBase, settings.seeds)}; paper: PreAct ResNet-18 (11.2M parameters) on 45k CIFAR-10 images with augmentation, 200 epochs, batch 128, 3 seeds, and ResNet-34 on CIFAR-100 (not run at this profile: no CIFAR-100 files here). rho grids shortened to ${settings.panels.map((p) => `m-SAM {${p.samRhos.join(", ")}}, n-SAM {${p.nSamRhos.join(", ")}}, sigma {${p.randomSigmas.join(", ")}}`).join("; ")}.`,
+    scaledDown: `${scaleContext(firstBase, settings.seeds)}; paper: PreAct ResNet-18 (11.2M parameters) on 45k CIFAR-10 images with augmentation, 200 epochs, batch 128, 3 seeds, and ResNet-34 on CIFAR-100 (not run at this profile: no CIFAR-100 files here). rho grids shortened to ${settings.panels.map((p) => `m-SAM {${p.samRhos.join(", ")}}, n-SAM {${p.nSamRhos.join(", ")}}, sigma {${p.randomSigmas.join(", ")}}${p.smallM ? `, ${p.smallM.m}-SAM {${p.smallM.rhos.join(", ")}}` : ""}`).join("; ")}. Estimated ${estimateMinutes(fig1Jobs(settings))} min when no run exists.`,
     data: { points: points.map(({ test, train, ...rest }) => ({ ...rest, testError: test, trainError: train })), rows },
     spec,
     claims,
@@ -215,6 +211,7 @@ export function fig1Claims(experiment: ExperimentConfig<unknown>, settings: Sett
       gains.push({ baseline: erm.perSeed, candidate: p.perSeed, radius: p.parameter, label: `${settings.panels.length > 1 ? `${panel.label} ` : ""}rho ${p.parameter}` });
       listing.push(`m-SAM rho ${p.parameter}: ${describeErrors(p.test)} (train ${percent(p.train.mean)})`);
     }
+    for (const p of mine.filter((q) => q.method === "small-m SAM")) listing.push(`${panel.smallM?.m}-SAM rho ${p.parameter} (not judged here; see the m-SAM vs m figure): ${describeErrors(p.test)} (train ${percent(p.train.mean)})`);
     for (const p of mine.filter((q) => q.method === "n-SAM" || q.method === "Random")) {
       const name = `${p.method} ${p.method === "Random" ? `radius ${p.radius.toPrecision(3)}` : `rho ${p.parameter}`}`;
       if (blewUp(p, erm)) continue;

@@ -9,13 +9,14 @@ import { epochSeed, prepareData } from "../training/prepared-data.js";
 import { interpolate, type InterpolationPoint } from "../training/interpolation.js";
 import { readWeightsFile } from "../training/run-store.js";
 import { modelConfigOf } from "../training/trainer.js";
-import { figureOutput, judgeErrors, scaleContext } from "./common.js";
-import { FIG9_ID, finetuningJobs, finetuningSettingsSchema, runFinetuning } from "./fig9-finetuning.js";
-import { cachedCifar, jobDirectory } from "./jobs.js";
+import { figureOutput, judgeErrors, scaleContext, trainConfig } from "./common.js";
+import { FIG9_ID, fig9Jobs, finetuningJobs, finetuningSettingsSchema, runFinetuning } from "./fig9-finetuning.js";
+import { cachedCifar, jobDirectory, type TrainJob } from "./jobs.js";
+import { PARALLEL_WORKERS, SECONDS_PER_IMAGE, modelCostScale } from "./shared-runs.js";
 
 export const FIG10_ID = "fig10-interpolation";
 
-const settingsSchema = z.strictObject({
+export const fig10SettingsSchema = z.strictObject({
   /** The runs come from this figure's config at the same profile (the same runs, trained once). */
   runsFrom: z.literal(FIG9_ID),
   alphaFrom: z.number().default(-1),
@@ -29,13 +30,28 @@ const settingsSchema = z.strictObject({
   barrierTolerance: z.number().min(0).default(0.05),
 });
 
+type Fig10Settings = z.infer<typeof fig10SettingsSchema>;
+
+/** The runs of Fig. 10: those of Fig. 9 at the same profile. */
+export function fig10Jobs(_settings: Fig10Settings, profile: Profile): TrainJob[] {
+  return fig9Jobs(loadExperiment(FIG9_ID, profile, finetuningSettingsSchema).settings, profile);
+}
+
+/** Seconds of the interpolation: per seed and a, BatchNorm statistics over statisticsImages and two evaluations of evalImages (forward passes). */
+export function fig10MeasurementSeconds(settings: Fig10Settings, profile: Profile): number {
+  const training = loadExperiment(FIG9_ID, profile, finetuningSettingsSchema).settings;
+  const alphas = Math.round((settings.alphaTo - settings.alphaFrom) / settings.alphaStep) + 1;
+  const images = settings.statisticsImages + 2 * settings.evalImages;
+  return (training.seeds.length * alphas * images * SECONDS_PER_IMAGE.forward * modelCostScale(trainConfig(training.base, {}))) / PARALLEL_WORKERS;
+}
+
 /**
  * Fig. 10 (SPEC 3.7, 5.B3): train and test loss along theta(a) = (1 - a) theta_{ERM->SAM} + a theta_ERM,
  * a in [-1, 2]: the ERM -> SAM end (a = 0) and the ERM end (a = 1) of Fig. 9's runs.
  */
 export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
-  const experiment = loadExperiment(FIG10_ID, profile, settingsSchema);
+  const experiment = loadExperiment(FIG10_ID, profile, fig10SettingsSchema);
   const settings = experiment.settings;
   const training = loadExperiment(FIG9_ID, profile, finetuningSettingsSchema).settings;
   const results = await runFinetuning(training, profile, `${FIG10_ID} (runs of ${FIG9_ID})`);
@@ -43,7 +59,7 @@ export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
   const steps = Math.round((settings.alphaTo - settings.alphaFrom) / settings.alphaStep);
   const alphas = Array.from({ length: steps + 1 }, (_, i) => Number((settings.alphaFrom + i * settings.alphaStep).toFixed(6)));
 
-  const perSeed: Array<{ seed: number; points: InterpolationPoint[] }> = [];
+  const perSeed: Array<{ seed: number; points: InterpolationPoint[]; weightDistance?: number }> = [];
   for (const seed of training.seeds) {
     const ermJob = bases.find((j) => j.role === "erm" && j.seed === seed)!;
     const ermSamJob = continuations.find((j) => j.role === "erm-sam" && j.seed === seed)!;
@@ -67,7 +83,7 @@ export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
       seed,
     });
     model.dispose();
-    perSeed.push({ seed, points });
+    perSeed.push({ seed, points, weightDistance: weightDistance(start, end) });
   }
 
   const rows: Row[] = [];
@@ -100,6 +116,16 @@ export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
   });
 }
 
+/** Euclidean distance ||a - b||_2 between two weight vectors given as lists of arrays of equal shapes (float64 sums). */
+export function weightDistance(a: ReadonlyArray<ArrayLike<number>>, b: ReadonlyArray<ArrayLike<number>>): number {
+  let sum = 0;
+  a.forEach((values, i) => {
+    const other = b[i]!;
+    for (let j = 0; j < values.length; j++) sum += (values[j]! - other[j]!) ** 2;
+  });
+  return Math.sqrt(sum);
+}
+
 /**
  * The claims of Fig. 10 (pure; `rejudge` re-applies it to a committed data.json). The barrier of a seed is the
  * largest train loss on a in [0, 1] minus the larger endpoint loss (relative to the endpoints, not the start),
@@ -108,7 +134,7 @@ export async function reproduceFig10(profile: Profile): Promise<FigureOutput> {
 export function fig10Claims(
   experiment: ExperimentConfig<unknown>,
   tolerance: number,
-  perSeed: Array<{ seed: number; points: InterpolationPoint[] }>,
+  perSeed: Array<{ seed: number; points: InterpolationPoint[]; weightDistance?: number }>,
   context: string,
 ): ClaimResult[] {
   if (perSeed.length === 0) {
@@ -123,7 +149,7 @@ export function fig10Claims(
   const ends = perSeed.map(({ points }) => ({ ermSam: at(points, 0).test.error, erm: at(points, 1).test.error }));
   return [
     judgedClaim(experiment, "no-barrier", {
-      ourValue: `largest train-loss rise above the endpoints on a in [0, 1]: ${barriers.map((b, i) => `seed ${perSeed[i]!.seed} ${b.toFixed(4)}`).join(", ")} nats`,
+      ourValue: `largest train-loss rise above the endpoints on a in [0, 1]: ${barriers.map((b, i) => `seed ${perSeed[i]!.seed} ${b.toFixed(4)}`).join(", ")} nats; weight distance ||theta_ERM->SAM - theta_ERM||: ${perSeed.map((p) => (p.weightDistance === undefined ? "not recorded" : p.weightDistance.toFixed(3))).join(", ")}`,
       judgement: judgeThreshold(declaredRule(experiment, "no-barrier", ["threshold"]), Math.max(...barriers), { barrierTolerance: tolerance }),
       details: `Barrier per seed = max train loss on a in [0, 1] minus the larger endpoint loss. ${context}.`,
     }),

@@ -6,13 +6,23 @@ import { experimentFile, loadExperiment, type Profile } from "@sam-repro/runner"
 import { resolveDataDirectory } from "../data/cifar-files.js";
 import { FIGURES, reproduce } from "../reproduce.js";
 import type { RunResult } from "../training/run-store.js";
-import { MSHARPNESS_FIGURES, estimateFigureMinutes, estimateGroupMinutes } from "./msharpness-figures.js";
+import { DEEP_NET_FIGURES, estimateFigureMinutes, estimateGroupMinutes } from "./figure-table.js";
+import { FIG1_ID } from "./fig1-perturbations.js";
+import { FIG9_ID } from "./fig9-finetuning.js";
+import { FIG10_ID } from "./fig10-interpolation.js";
+import { MSAM_ID } from "./msam-vs-m.js";
 import { runName, sharedJob } from "./shared-runs.js";
 import { useTemporaryReportsAndRuns } from "./test-environment.js";
 
+// The m-sharpness figures of issue 13 parts 1-6 (the others have smoke tests of their own in reproduce.test.ts).
+const MSHARPNESS_FIGURES = DEEP_NET_FIGURES.filter((figure) => ![FIG1_ID, MSAM_ID, FIG9_ID, FIG10_ID].includes(figure.id));
 const IDS = MSHARPNESS_FIGURES.map((figure) => figure.id);
-const PROFILES: Profile[] = ["smoke", "cpu", "paper"];
-const rawConfig = (id: string) => JSON.parse(readFileSync(experimentFile(id), "utf8")) as { claims: Array<{ id: string; rule?: unknown }>; profiles: Record<Profile, Record<string, unknown>> };
+const PROFILES: Profile[] = ["smoke", "quick", "cpu", "paper"];
+const rawConfig = (id: string) => JSON.parse(readFileSync(experimentFile(id), "utf8")) as { claims: Array<{ id: string; rule?: unknown }>; profiles: Record<Profile, Record<string, unknown> | undefined> };
+/** The profile whose settings a profile runs (quick falls back to cpu where a config has none). */
+const profileOf = (id: string, profile: Profile) => rawConfig(id).profiles[profile] ?? rawConfig(id).profiles.cpu!;
+/** The training bases of a figure's settings: `base` and each panel's base. */
+const basesOf = (settings: Record<string, unknown>) => [settings.base, ...((settings.panels as Array<{ base: unknown }> | undefined) ?? []).map((p) => p.base)].filter((b) => b !== undefined);
 
 let haveCifar10 = true;
 try {
@@ -22,10 +32,10 @@ try {
 }
 if (!haveCifar10) console.warn("m-sharpness figures: the smoke run is skipped: no CIFAR-10 found (--data-dir, SAM_REPRO_DATA_DIR, <workspace>/data, ../shared/datasets)");
 
-describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
+describe("configs of the deep-net figures", () => {
   test("are registered with the package's figures, every claim declares a rule, every profile loads", () => {
-    for (const id of IDS) expect(FIGURES.map((f) => f.id)).toContain(id);
-    for (const figure of MSHARPNESS_FIGURES) {
+    expect(FIGURES.map((f) => f.id)).toEqual(DEEP_NET_FIGURES.map((f) => f.id));
+    for (const figure of DEEP_NET_FIGURES) {
       const config = rawConfig(figure.id);
       for (const claim of config.claims) expect(claim.rule).toBeDefined();
       for (const profile of PROFILES) expect(() => loadExperiment(figure.id, profile, figure.settingsSchema)).not.toThrow();
@@ -33,9 +43,9 @@ describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
   });
 
   test("estimatedMinutes of every profile is what the cost model computes from the config", () => {
-    for (const figure of MSHARPNESS_FIGURES) {
+    for (const figure of DEEP_NET_FIGURES.filter((f) => f.declaresEstimate !== false)) {
       for (const profile of PROFILES) {
-        const declared = rawConfig(figure.id).profiles[profile]!.estimatedMinutes as number;
+        const declared = profileOf(figure.id, profile).estimatedMinutes as number;
         const computed = estimateFigureMinutes(figure, profile);
         expect(Math.abs(declared - computed)).toBeLessThanOrEqual(Math.max(0.1, 0.02 * computed));
       }
@@ -43,15 +53,17 @@ describe("configs of the m-sharpness figures (issue 13 parts 1-6)", () => {
   });
 
   test("the cpu profiles use the regime of issue 12 with >= 3 seeds and one shared base, so runs with equal configs are shared", () => {
-    const bases = IDS.map((id) => JSON.stringify(rawConfig(id).profiles.cpu.base));
+    const withBase = DEEP_NET_FIGURES.filter((f) => f.id !== FIG10_ID).map((f) => f.id);
+    const bases = withBase.flatMap((id) => basesOf(rawConfig(id).profiles.cpu!).map((b) => JSON.stringify(b)));
+    expect(bases.length).toBeGreaterThanOrEqual(withBase.length);
     expect(new Set(bases).size).toBe(1);
     const base = JSON.parse(bases[0]!) as Record<string, unknown>;
     expect(base).toMatchObject({ model: "resnet_tiny", width: 16, batchSize: 128, augment: false, testSize: 10_000 });
     expect(base.trainSize as number).toBeGreaterThanOrEqual(5000);
     expect(base.epochs as number).toBeGreaterThanOrEqual(30);
-    for (const id of IDS) expect((rawConfig(id).profiles.cpu.seeds as number[]).length).toBeGreaterThanOrEqual(3);
+    for (const id of withBase) expect((rawConfig(id).profiles.cpu!.seeds as number[]).length).toBeGreaterThanOrEqual(3);
     // Shared runs are counted once: the group costs less than its figures one by one.
-    const separately = MSHARPNESS_FIGURES.reduce((sum, figure) => sum + estimateFigureMinutes(figure, "cpu"), 0);
+    const separately = DEEP_NET_FIGURES.reduce((sum, figure) => sum + estimateFigureMinutes(figure, "cpu"), 0);
     expect(estimateGroupMinutes("cpu")).toBeLessThan(separately * 0.8);
   });
 

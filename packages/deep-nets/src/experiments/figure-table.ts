@@ -1,32 +1,44 @@
 /**
- * The figures of issue 13 parts 1-6 (SPEC-ADDENDUM F-a, F-b, Ghost BatchNorm, F-d, F-e, F-f): each with
- * its settings schema, the training runs a profile expands to, and measurement time after training, so
- * that a test can check every profile's declared `estimatedMinutes` against the cost model of
- * shared-runs.ts, and `estimateGroupMinutes` can count the runs the figures share once.
+ * Every deep-net figure of this package: its settings schema, the training runs a profile expands to,
+ * and the measurement time after training, so that a test can check every profile's declared
+ * `estimatedMinutes` against the cost model of shared-runs.ts, `reproduce` can print the time the
+ * missing runs will take before it starts, and shared runs are counted once.
  */
 import type { FigureOutput } from "@sam-repro/figures";
 import { loadExperiment, type Profile } from "@sam-repro/runner";
 import type { z } from "zod";
 import { ASCENT_GAP_ID, ascentGapJobs, ascentGapMeasurementSeconds, ascentGapSettingsSchema, reproduceAscentGap } from "./ascent-gap.js";
 import { BOTH_CONVERGE_ID, bothConvergeJobs, bothConvergeSettingsSchema, reproduceBothConverge } from "./both-converge.js";
+import { FIG1_ID, fig1Jobs, fig1SettingsSchema, reproduceFig1 } from "./fig1-perturbations.js";
+import { FIG9_ID, fig9Jobs, finetuningSettingsSchema, reproduceFig9 } from "./fig9-finetuning.js";
+import { FIG10_ID, fig10Jobs, fig10MeasurementSeconds, fig10SettingsSchema, reproduceFig10 } from "./fig10-interpolation.js";
 import { GHOST_BATCHNORM_ID, ghostBatchNormJobs, ghostBatchNormSettingsSchema, reproduceGhostBatchNorm } from "./ghost-batchnorm.js";
-import type { TrainJob } from "./jobs.js";
+import { completedRun, type TrainJob } from "./jobs.js";
+import { MSAM_ID, msamJobs, msamSettingsSchema, reproduceMsam } from "./msam-vs-m.js";
 import { MULTISTEP_ID, multistepJobs, multistepSettingsSchema, reproduceMultistep } from "./multistep-vs-m.js";
 import { NORMALIZATION_ID, normalizationJobs, normalizationSettingsSchema, reproduceNormalization } from "./normalized-vs-unnormalized.js";
-import { estimateMinutes } from "./shared-runs.js";
+import { distinctJobs, estimateMinutes, estimateRunSeconds } from "./shared-runs.js";
 import { SWITCH_TIMING_ID, reproduceSwitchTiming, switchTimingJobs, switchTimingSettingsSchema } from "./switch-timing.js";
 
-export interface MsharpnessFigure {
+export interface DeepNetFigure {
   id: string;
   run: (profile: Profile) => Promise<FigureOutput>;
   settingsSchema: z.ZodType;
   /** The training runs of a profile's settings (parsed by settingsSchema). */
-  jobs: (settings: never) => TrainJob[];
+  jobs: (settings: never, profile: Profile) => TrainJob[];
   /** Seconds of work after training (measurements on the trained models). */
-  extraSeconds?: (settings: never) => number;
+  extraSeconds?: (settings: never, profile: Profile) => number;
+  /** Whether the config declares estimatedMinutes (figures whose runs all belong to another figure do not). */
+  declaresEstimate?: false;
 }
 
-export const MSHARPNESS_FIGURES: readonly MsharpnessFigure[] = [
+/** The figures in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs; later figures reuse the headline runs of the first ones). */
+export const DEEP_NET_FIGURES: readonly DeepNetFigure[] = [
+  { id: FIG1_ID, run: reproduceFig1, settingsSchema: fig1SettingsSchema, jobs: fig1Jobs },
+  { id: MSAM_ID, run: reproduceMsam, settingsSchema: msamSettingsSchema, jobs: msamJobs },
+  { id: FIG9_ID, run: reproduceFig9, settingsSchema: finetuningSettingsSchema, jobs: fig9Jobs },
+  { id: FIG10_ID, run: reproduceFig10, settingsSchema: fig10SettingsSchema, jobs: fig10Jobs, extraSeconds: fig10MeasurementSeconds, declaresEstimate: false },
+  // Issue 13 parts 1-6: the m-sharpness hypotheses, switch timing, convergence, normalization (shared runs).
   { id: GHOST_BATCHNORM_ID, run: reproduceGhostBatchNorm, settingsSchema: ghostBatchNormSettingsSchema, jobs: ghostBatchNormJobs },
   { id: ASCENT_GAP_ID, run: reproduceAscentGap, settingsSchema: ascentGapSettingsSchema, jobs: ascentGapJobs, extraSeconds: ascentGapMeasurementSeconds },
   { id: MULTISTEP_ID, run: reproduceMultistep, settingsSchema: multistepSettingsSchema, jobs: multistepJobs },
@@ -35,20 +47,32 @@ export const MSHARPNESS_FIGURES: readonly MsharpnessFigure[] = [
   { id: NORMALIZATION_ID, run: reproduceNormalization, settingsSchema: normalizationSettingsSchema, jobs: normalizationJobs },
 ];
 
-/** Estimated minutes of one figure at a profile, from its config (what `estimatedMinutes` must say). */
-export function estimateFigureMinutes(figure: MsharpnessFigure, profile: Profile): number {
+/** The training runs and the measurement seconds of a figure at a profile. */
+export function figureWork(figure: DeepNetFigure, profile: Profile): { jobs: TrainJob[]; extraSeconds: number } {
   const settings = loadExperiment(figure.id, profile, figure.settingsSchema).settings as never;
-  return estimateMinutes(figure.jobs(settings), figure.extraSeconds?.(settings) ?? 0);
+  return { jobs: figure.jobs(settings, profile), extraSeconds: figure.extraSeconds?.(settings, profile) ?? 0 };
 }
 
-/** Estimated minutes of all these figures at a profile when no run exists, each shared run counted once. */
-export function estimateGroupMinutes(profile: Profile): number {
-  const jobs: TrainJob[] = [];
-  let extra = 0;
-  for (const figure of MSHARPNESS_FIGURES) {
-    const settings = loadExperiment(figure.id, profile, figure.settingsSchema).settings as never;
-    jobs.push(...figure.jobs(settings));
-    extra += figure.extraSeconds?.(settings) ?? 0;
-  }
-  return estimateMinutes(jobs, extra);
+/** Estimated minutes of one figure at a profile, from its config (what `estimatedMinutes` must say). */
+export function estimateFigureMinutes(figure: DeepNetFigure, profile: Profile): number {
+  const { jobs, extraSeconds } = figureWork(figure, profile);
+  return estimateMinutes(jobs, extraSeconds);
+}
+
+/** Estimated minutes of figures (default: all) at a profile when no run exists, each shared run counted once. */
+export function estimateGroupMinutes(profile: Profile, figures: readonly DeepNetFigure[] = DEEP_NET_FIGURES): number {
+  const work = figures.map((figure) => figureWork(figure, profile));
+  return estimateMinutes(work.flatMap((w) => w.jobs), work.reduce((sum, w) => sum + w.extraSeconds, 0));
+}
+
+/**
+ * What is left to do for figures at a profile: the distinct runs not yet complete in the run store and
+ * the estimated minutes of training them plus every figure's measurements (printed before `reproduce` starts).
+ */
+export function remainingWork(profile: Profile, figures: readonly DeepNetFigure[] = DEEP_NET_FIGURES): { runs: number; missing: number; minutes: number } {
+  const work = figures.map((figure) => figureWork(figure, profile));
+  const jobs = distinctJobs(work.flatMap((w) => w.jobs));
+  const missing = jobs.filter((job) => completedRun(job, profile) === null);
+  const seconds = missing.reduce((sum, job) => sum + estimateRunSeconds(job.config), 0) + work.reduce((sum, w) => sum + w.extraSeconds, 0);
+  return { runs: jobs.length, missing: missing.length, minutes: Math.round(seconds / 6) / 10 };
 }

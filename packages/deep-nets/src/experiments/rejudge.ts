@@ -34,15 +34,12 @@ export function rejudgeDeepNetClaims(id: string, figure: CommittedFigure, experi
     }
     case MSAM_ID: {
       const settings = setup as unknown as MsamSettings;
-      const points: MsamPoint[] = (data.points as Array<{ m: number | "ERM"; perSeed?: Array<number | null>; testError: Summary; trainError: Summary; sharpness: Summary }>).map((p) => ({
-        m: p.m === "ERM" ? null : p.m,
-        test: p.testError,
-        train: p.trainError,
-        sharpness: p.sharpness,
-        perSeed: p.perSeed ?? seedOrdered(p.testError, settings.seeds, `m = ${p.m}`),
+      const points: MsamPoint[] = (data.points as Array<Omit<MsamPoint, "test" | "train"> & { testError: Summary; trainError: Summary }>).map(({ testError, trainError, ...rest }) => ({
+        ...rest,
+        test: testError,
+        train: trainError,
       }));
-      const batch = Number((settings.base as Record<string, unknown>).batchSize ?? 128);
-      return msamClaims(experiment, settings, points.find((p) => p.m === null)!, points.filter((p) => p.m !== null), batch);
+      return msamClaims(experiment, settings, points);
     }
     case FIG9_ID: {
       const settings = setup as unknown as FinetuningSettings;

@@ -20,7 +20,7 @@ export const figureBasics = {
    * Wall minutes of the whole figure on the 2-core machine when none of its runs exists yet, by
    * `estimateMinutes` (the speeds of CPU-SCALE.md). A test recomputes it from the config.
    */
-  estimatedMinutes: z.number().positive(),
+  estimatedMinutes: z.number().min(0),
 };
 
 const trim = (value: number) => String(Number(value.toPrecision(4)));
@@ -65,52 +65,78 @@ export function sharedJob(base: Record<string, unknown>, overrides: Record<strin
 }
 
 /**
- * Seconds of one forward+backward pass over n images of the 1-block PreAct ResNet width 16 on the
- * native backend: a + b n with a = 0.025 s and b = 0.0016 s, fitted to CPU-SCALE.md (ERM at batch 128:
- * 4.5 min for 30 epochs of 5,000 images; 8-SAM: 24 min, i.e. 32 passes of 8 images per step).
- * Forward-only passes (evaluation) cost about a third of that per image.
+ * Worker seconds per training image of one step on the 1-block PreAct ResNet w16 with BatchNorm, batch
+ * 128, native backend, one kernel thread per worker and two workers side by side on the 2-core machine
+ * (jobs.ts; measured 2026-12-03 from 30-epoch runs of 5,000 images): ERM, SAM (m = the batch: two
+ * passes), m-SAM with m < the batch (two grouped passes, sam/grouped m-SAM), random perturbations (one
+ * pass plus the noise), ERM with ghost BatchNorm; `forward` is one image of evaluation.
  */
-export function passSeconds(images: number): number {
-  return 0.025 + 0.0016 * images;
+export const SECONDS_PER_IMAGE = { erm: 0.0019, sam: 0.0031, msam: 0.004, random: 0.0021, ghost: 0.0024, forward: 0.0006 } as const;
+
+/** Workers that train side by side on the 2-core machine (one per core): wall time is worker time / 2 while runs are queued. */
+export const PARALLEL_WORKERS = 2;
+
+/** Worker seconds of one training step of a config (per image, times the batch). */
+export function stepSeconds(config: TrainConfig, samActive: boolean): number {
+  const batch = config.batchSize;
+  const ghost = config.ghostBatchSize !== undefined && config.ghostBatchSize < batch;
+  if (!samActive || config.sam.variant === "sgd") return batch * (ghost ? SECONDS_PER_IMAGE.ghost : SECONDS_PER_IMAGE.erm);
+  if (config.sam.variant === "random") return batch * SECONDS_PER_IMAGE.random;
+  const m = config.sam.m ?? batch;
+  const twoPasses = m < batch ? SECONDS_PER_IMAGE.msam : SECONDS_PER_IMAGE.sam;
+  // k ascent steps: k + 1 gradient passes where SAM has 2.
+  return batch * twoPasses * ((config.sam.ascentSteps + 1) / 2);
 }
 
-/** Estimated seconds of one run: steps x the passes of each step, plus evaluations. Other models scale by their width squared. */
+/** Estimated wall seconds of one run on the 2-core machine (its share of two workers): steps x step cost, plus evaluations. Other models scale by modelCostScale. */
 export function estimateRunSeconds(config: TrainConfig): number {
   const trainImages = config.trainSize ?? 45_000;
-  const steps = Math.floor(trainImages / config.batchSize) * config.epochs;
-  const ghost = config.ghostBatchSize ?? config.batchSize;
-  const ermStep = (config.batchSize / Math.min(ghost, config.batchSize)) * passSeconds(Math.min(ghost, config.batchSize));
-  let samFraction = 0;
-  let samStep = ermStep;
-  if (config.sam.variant !== "sgd") {
-    const m = Math.min(config.sam.m ?? config.batchSize, ghost);
-    const passes = config.sam.variant === "random" ? 1 : config.sam.ascentSteps + 1;
-    samStep = (config.batchSize / m) * passes * passSeconds(m);
-    const window = config.sam.epochWindow;
-    const samEpochs = window ? Array.from({ length: config.epochs }, (_, e) => (e + 1) / config.epochs).filter((f) => window[0] <= f && f <= window[1]).length : config.epochs;
-    samFraction = samEpochs / config.epochs;
+  const stepsPerEpoch = Math.floor(trainImages / config.batchSize);
+  const window = config.sam.epochWindow;
+  let training = 0;
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const fraction = epoch / config.epochs;
+    const active = !window || (window[0] <= fraction && fraction <= window[1]);
+    training += stepsPerEpoch * stepSeconds(config, active);
   }
-  const training = steps * (samFraction * samStep + (1 - samFraction) * ermStep);
-  const evaluations = Math.ceil(config.epochs / config.evalEvery);
+  const evaluations = Math.ceil(config.epochs / config.evalEvery) + (config.evaluateAtStart ? 1 : 0);
   const evaluated = (config.testSize ?? 10_000) + config.evalTrainSize + (config.labelNoise ? config.evalNoisySize : 0);
-  const evaluation = evaluations * evaluated * (0.0016 / 3);
-  return (training + evaluation) * modelCostScale(config);
+  const evaluation = evaluations * evaluated * SECONDS_PER_IMAGE.forward;
+  return ((training + evaluation) * modelCostScale(config)) / PARALLEL_WORKERS;
 }
 
-/** Cost of a model relative to the 1-block PreAct ResNet width 16: width squared, and 8x for the deeper ResNets (a rough guess, never measured here). */
-export function modelCostScale(config: Pick<TrainConfig, "width" | "model">): number {
-  return (config.width / 16) ** 2 * (config.model.startsWith("resnet_tiny") ? 1 : 8);
+/** Seconds of one forward+backward pass over n images (1-block PreAct ResNet w16, BatchNorm), in wall time of the 2-core machine: for measurements after training. */
+export function passSeconds(images: number): number {
+  return (images * SECONDS_PER_IMAGE.erm) / PARALLEL_WORKERS;
 }
+
+/**
+ * Cost of a model relative to the 1-block PreAct ResNet w16 with BatchNorm: width squared; GroupNorm
+ * (measured: 2.4x, its normalization runs as generic tfjs ops); 8x for the deeper ResNets (a rough guess,
+ * never measured here).
+ */
+export function modelCostScale(config: Pick<TrainConfig, "width" | "model">): number {
+  const normalization = config.model.endsWith("_gn") ? GROUP_NORM_COST : 1;
+  return (config.width / 16) ** 2 * (config.model.startsWith("resnet_tiny") ? 1 : 8) * normalization;
+}
+
+/** Step cost of the GroupNorm twin relative to the BatchNorm model (measured on the native backend). */
+export const GROUP_NORM_COST = 2.4;
 
 /**
  * Estimated wall minutes of a figure on 2 cores when none of its runs exists: every distinct run
  * (by name and config) once, plus `extraSeconds` of measurements after training.
  */
 export function estimateMinutes(jobs: TrainJob[], extraSeconds = 0): number {
-  const distinct = new Map<string, TrainConfig>();
-  for (const job of jobs) distinct.set(`${job.name}:${JSON.stringify(job.config)}`, job.config);
-  const seconds = [...distinct.values()].reduce((sum, config) => sum + estimateRunSeconds(config), 0) + extraSeconds;
+  const seconds = distinctJobs(jobs).reduce((sum, job) => sum + estimateRunSeconds(job.config), 0) + extraSeconds;
   return Math.round(seconds / 6) / 10;
+}
+
+/** The jobs with distinct name and config (a run several figures ask for is one run). */
+export function distinctJobs(jobs: TrainJob[]): TrainJob[] {
+  const distinct = new Map<string, TrainJob>();
+  for (const job of jobs) distinct.set(`${job.name}:${JSON.stringify(job.config)}`, job);
+  return [...distinct.values()];
 }
 
 /** One method of a figure (an "arm"): its label and a job per seed (in the order of the seeds). */
