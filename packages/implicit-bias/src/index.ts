@@ -18,6 +18,7 @@ export {
   DIAG_NET_METHODS,
   METHOD_LABELS,
   DiagNetTrainer,
+  runOverRhos,
   initialState,
   predictor,
   recordSchedule,

@@ -11,7 +11,7 @@ const sourceDir = import.meta.dirname;
 function shippedSources(dir = sourceDir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "bench" ? [] : shippedSources(full);
+    if (entry.isDirectory()) return shippedSources(full);
     const shipped = entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.startsWith("test-");
     return shipped ? [full] : [];
   });

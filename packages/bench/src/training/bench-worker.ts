@@ -4,8 +4,7 @@
  * stays contained. Prints one line "BENCH_RESULT <json>".
  */
 import * as tf from "@tensorflow/tfjs";
-import { describeBackend, initBackend } from "../backend.js";
-import { SeededRandom } from "../random.js";
+import { SeededRandom, describeBackend, initBackend } from "@sam-repro/runtime";
 import { makeBenchModel, type BenchModelName } from "./bench-models.js";
 import { groupedMSamStep, mSamStep, samStep, sgdStep, type BenchBatch } from "./bench-steps.js";
 

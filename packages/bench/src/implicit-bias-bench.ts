@@ -2,14 +2,12 @@
  * Benchmark (not a test): the notebook-scale rho grid of SPEC 3.5 D4 (n = 20, d = 30, 10^4+1 iterations;
  * GD + 7 n-SAM + 7 1-SAM runs, final losses only) must finish in under 1 s on the development machine.
  * Also times the 1-D ReLU SAM step. Writes reports/bench/implicit-bias.json.
- * Run: `npm run bench -w @sam-repro/implicit-bias`.
+ * Run: `npx nx run bench:implicit-bias` (part of `npm run bench`).
  */
 import os from "node:os";
 import path from "node:path";
 import { reportsDir, writeJsonAtomic } from "@sam-repro/runner";
-import { runOverRhos } from "./diag-net.js";
-import { generateSparseRegression } from "./problem.js";
-import { initReluNet, maennelData, trainReluNet } from "./relu-1d.js";
+import { generateSparseRegression, initReluNet, maennelData, runOverRhos, trainReluNet } from "@sam-repro/implicit-bias";
 
 const RHOS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.9];
 const ITERATIONS = 10001;

@@ -1,8 +1,7 @@
 import os from "node:os";
 import { beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.js";
-import { SeededRandom } from "../random.js";
+import { SeededRandom, initBackend } from "@sam-repro/runtime";
 import { resnet20 } from "./bench-models.js";
 import { groupedMSamStep, mSamStep, samStep, sgdStep, type BenchBatch } from "./bench-steps.js";
 import { runWorker } from "./bench-worker.js";

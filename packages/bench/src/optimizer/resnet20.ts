@@ -4,7 +4,7 @@
  * x*scale + shift with tf.moments, which trains ~1.6x faster on wasm than tf.batchNorm (TFJS-BACKENDS.md).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LossFunction } from "../tfjs/sam-optimizer.js";
+import type { LossFunction } from "@sam-repro/sam";
 
 interface BatchNormLayer {
   gamma: tf.Variable;

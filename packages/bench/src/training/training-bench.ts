@@ -1,5 +1,5 @@
 /**
- * `npm run bench -w @sam-repro/runtime` (nx target `bench`): images/s of SGD, SAM and m-SAM training
+ * `npx nx run bench:training` (part of `npm run bench`): images/s of SGD, SAM and m-SAM training
  * steps (batch 128 of random 32x32x3 images) for ResNet-20 (16-32-64), PreAct ResNet-18 of width 16
  * and of width 64, on each available tfjs backend (native addon, wasm) and, where PyTorch is
  * installed, the same steps in PyTorch on this CPU, with our ratio to it. Each (backend, model) runs
@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError, pythonCandidatesSetting, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
-import { loadNativeKernels } from "../native/addon.js";
+import { loadNativeKernels } from "@sam-repro/runtime";
 import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
 import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
 import { STEP_LABELS, fmt, table } from "./bench-table.js";

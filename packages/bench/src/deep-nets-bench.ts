@@ -1,5 +1,5 @@
 /**
- * Benchmark of the deep-net input pipeline and training steps: `npm run bench -w @sam-repro/deep-nets`
+ * Benchmark of the deep-net input pipeline and training steps: `npx nx run bench:deep-nets` (part of `npm run bench`)
  * writes reports/bench/deep-nets.json. The issue's requirement: augmenting a batch of 128 takes under
  * 5% of a training step.
  */
@@ -9,11 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { reportsDir, writeJsonAtomic } from "@sam-repro/runner";
 import { describeBackend, initBackend, SeededRandom } from "@sam-repro/runtime";
 import { SamOptimizer, type LossFunction } from "@sam-repro/sam";
-import { augmentBatch, toUnitFloats } from "./data/augment.js";
-import { loadCifar } from "./data/cifar-files.js";
-import { modelFromPreset } from "./models/architecture.js";
-import { ResNet } from "./models/resnet.js";
-import { batchTensors } from "./training/prepared-data.js";
+import { ResNet, augmentBatch, batchTensors, loadCifar, modelFromPreset, toUnitFloats } from "@sam-repro/deep-nets";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (nx target `bench`): images/s of SGD, SAM, USAM and 4-SAM (m = 32) steps of a ResNet-20 on a
+ * `npx nx run bench:optimizer` (part of `npm run bench`): images/s of SGD, SAM, USAM and 4-SAM (m = 32) steps of a ResNet-20 on a
  * batch of 128 random CIFAR-sized images on the active backend, their time ratios to SGD, and the issue's
  * targets (SAM / SGD <= 2.1; k-sub-batch m-SAM <= k SAM steps on batches of size m) on CPU time. Writes
  * reports/bench/optimizer.json and prints a table. Flags: --steps N (timed steps, default 5), --warmup N (default 2).
@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { InputError, reportsDir, writeJsonAtomic } from "@sam-repro/runner";
 import { describeBackend, initBackend } from "@sam-repro/runtime";
-import { SamOptimizer, type SamOptions } from "../tfjs/sam-optimizer.js";
+import { SamOptimizer, type SamOptions } from "@sam-repro/sam";
 import { buildResNet20 } from "./resnet20.js";
 
 export interface BenchSettings {

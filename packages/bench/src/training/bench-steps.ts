@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { SamOptimizer, withGroupedLoss, type LossFunction } from "@sam-repro/sam";
-import { hasGroupedConv2D } from "../native/grouped-ops.js";
+import { hasGroupedConv2D } from "@sam-repro/runtime";
 import type { BenchModel } from "./bench-models.js";
 
 /** One labelled batch: images [b, 32, 32, 3] and one-hot labels [b, 10]. */

@@ -1,0 +1,2 @@
+import { packageJestConfig } from "../../jest.preset.js";
+export default packageJestConfig(import.meta.dirname);
