@@ -54,11 +54,12 @@ const isTest = (file: string) => /\.test\.ts$/.test(file) || path.basename(file)
 const packageDirs = readdirSync(path.join(root, "packages")).map((name) => path.join(root, "packages", name));
 const relative = (file: string) => path.relative(root, file).split(path.sep).join("/");
 
-/** The code that runs outside tests: package sources and bins, and the scripts. */
+/** The code that runs outside tests: package sources and bins, the scripts and the tools. */
 function shippedCode(): string[] {
   return [
     ...packageDirs.flatMap((dir) => [...walk(path.join(dir, "src"), isCode), ...walk(path.join(dir, "bin"), isCode)]),
     ...walk(path.join(root, "scripts"), isCode),
+    ...walk(path.join(root, "tools"), isCode),
   ].filter((file) => !isTest(file));
 }
 
@@ -95,6 +96,7 @@ describe("one settings module", () => {
     const files = [
       ...packageDirs.flatMap((dir) => [...walk(path.join(dir, "src"), isCode), ...walk(path.join(dir, "bin"), isCode), path.join(dir, "README.md")]),
       ...walk(path.join(root, "scripts"), isCode),
+      ...walk(path.join(root, "tools"), (file) => isCode(file) || /\.(sh|py|md)$/.test(file)),
       ...walk(path.join(root, "docs"), (file) => file.endsWith(".md")),
       path.join(root, ".ci", "run"),
       path.join(root, "docker-compose.yml"),

@@ -1,9 +1,9 @@
 /**
  * Every SAM_REPRO_* environment variable: its name, default, allowed values and readers, in one place.
  * The packages read the environment only through this module (settings.test.ts checks it, and checks that
- * the README's "Environment variables" table is `SETTINGS`). Four reads stay outside on purpose; each entry
+ * the README's "Environment variables" table is `SETTINGS`). A few reads stay outside on purpose; each entry
  * of `SETTINGS` says where and why: `@sam-repro/sam` depends on nothing of ours, the cli's bin runs before
- * any package is loaded, and `scripts/data-checksums.mjs` is plain Node.
+ * any package is loaded, `scripts/data-checksums.mjs` is plain Node and `tools/peer/run-peer.sh` a shell script.
  * A bad value is an InputError naming the variable, the value and what is allowed. An empty value counts as
  * unset, except where `checkDirectorySettings` refuses it (the CLI calls it at start).
  */
@@ -30,6 +30,7 @@ export const ENTRY_ENV_VAR = "SAM_REPRO_ENTRY";
 export const REQUIRE_NATIVE_ENV_VAR = "SAM_REPRO_REQUIRE_NATIVE";
 export const REQUIRE_BROWSER_ENV_VAR = "SAM_REPRO_REQUIRE_BROWSER";
 export const WORKER_COUNT_ENV_VAR = "SAM_REPRO_WORKER_COUNT";
+export const PEER_DIR_ENV_VAR = "SAM_REPRO_PEER_DIR";
 
 /** One environment variable as the README's table shows it. */
 export interface SettingDescription {
@@ -65,6 +66,7 @@ export const SETTINGS: readonly SettingDescription[] = [
   { name: REQUIRE_NATIVE_ENV_VAR, meaning: "tests: a missing native addon fails the backend tests instead of skipping them (CI)", default: "unset", allowed: "`1` requires; any other value does not", readBy: "runtime `backend-equivalence.test.ts`" },
   { name: REQUIRE_BROWSER_ENV_VAR, meaning: "tests: a missing Chromium fails the browser test instead of skipping it (CI)", default: "unset", allowed: "`1` requires; any other value does not", readBy: "sam `browser.test.ts` (reads it itself: `@sam-repro/sam` depends on nothing of ours)" },
   { name: WORKER_COUNT_ENV_VAR, meaning: "worker containers `docker compose up` starts", default: "2", allowed: "an integer >= 0", readBy: "docker-compose.yml" },
+  { name: PEER_DIR_ENV_VAR, meaning: "work directory of the PyTorch parity check (exports, reference runs)", default: "`${TMPDIR:-/tmp}/sam-repro-peer`", allowed: "a directory", readBy: "`tools/peer/run-peer.sh` (a shell script, reads it itself)" },
 ];
 
 /** An environment to read from: process.env unless a caller passes another (tests, a child's environment). */
