@@ -13,6 +13,8 @@ import { InputError } from "./errors.js";
 import { PROFILES, DEFAULT_PROFILE, type Profile } from "./profiles.js";
 import { workspaceRoot } from "./workspace.js";
 
+// The variables' names. Each one's documentation (what it changes, default, allowed values, readers) is its row of
+// SETTINGS below, from which the README's table is checked; the readers further down hold the defaults and the checks.
 export const PROFILE_ENV_VAR = "SAM_REPRO_PROFILE";
 export const REPORTS_DIR_ENV_VAR = "SAM_REPRO_REPORTS_DIR";
 export const RUNS_DIR_ENV_VAR = "SAM_REPRO_RUNS_DIR";
