@@ -131,19 +131,17 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
     const high = Math.max(...radii, ...panel.reference.map((r) => r.radius)) * 1.5;
     const label = (method: Point["method"]) =>
       method === "ERM" ? "None (ERM)" : method === "m-SAM" ? `${panel.m ?? trainConfig(panel.base, {}).batchSize}-SAM` : method === "small-m SAM" ? `${panel.smallM?.m}-SAM` : method;
+    // Train error beside test error (a run that does not fit the training set says why its test error is what it is).
     const panelRows: Row[] = [];
-    for (const x of [low, high]) {
-      panelRows.push({ panel: panel.label, method: label("ERM"), radius: x, testError: 100 * erm.test.mean, lower: 100 * erm.test.min, upper: 100 * erm.test.max });
-    }
-    for (const point of mine.filter((p) => p.method !== "ERM").sort((a, b) => a.radius - b.radius)) {
-      panelRows.push({
-        panel: panel.label,
-        method: label(point.method),
-        radius: point.radius,
-        testError: 100 * point.test.mean,
-        lower: 100 * point.test.min,
-        upper: 100 * point.test.max,
-      });
+    const METRICS = [
+      ["Test error (%)", (p: Point) => p.test],
+      ["Train error (%)", (p: Point) => p.train],
+    ] as const;
+    for (const [metric, of] of METRICS) {
+      for (const x of [low, high]) panelRows.push({ panel: panel.label, metric, method: label("ERM"), radius: x, error: 100 * of(erm).mean, lower: 100 * of(erm).min, upper: 100 * of(erm).max });
+      for (const point of mine.filter((p) => p.method !== "ERM").sort((a, b) => a.radius - b.radius)) {
+        panelRows.push({ panel: panel.label, metric, method: label(point.method), radius: point.radius, error: 100 * of(point).mean, lower: 100 * of(point).min, upper: 100 * of(point).max });
+      }
     }
     rows.push(...panelRows);
     const methods = ["ERM", "Random", "n-SAM", "m-SAM"] as const;
@@ -158,20 +156,22 @@ export async function reproduceFig1(profile: Profile): Promise<FigureOutput> {
       title: panel.label,
       data: panelRows,
       x: { field: "radius", title: "Perturbation radius used for training", scale: "log" },
-      y: { field: "testError", title: "Test error (%)" },
+      y: { field: "error", title: "Error (%)" },
       color: { field: "method", title: "Weight perturbations", domain: curves.map((c) => c.label), range: curves.map((c) => c.color) },
       band: { lower: "lower", upper: "upper" },
       points: true,
+      facet: { field: "metric", columns: 2, independentY: true },
       referenceRows: panel.reference.map((r) => ({
         panel: panel.label,
+        metric: "Test error (%)",
         method: label((methods as readonly string[]).includes(r.method) ? (r.method as Point["method"]) : "m-SAM"),
         radius: r.radius,
-        testError: r.testError,
+        error: r.testError,
       })),
     });
   });
   const spec = panels({
-    title: "Fig. 1: test error vs perturbation radius",
+    title: "Fig. 1: test (and train) error vs perturbation radius",
     subtitle: `profile ${profile}; mean over seeds ${settings.seeds.join(", ")}, band = min..max`,
     charts: charts,
   });

@@ -143,11 +143,11 @@ export async function reproduceFig9(profile: Profile): Promise<FigureOutput> {
 
   // Curves: ERM = base ERM then ERM -> ERM; SAM = base SAM then SAM -> ERM ... as the paper draws them.
   const rows: Row[] = [];
-  const curve = (role: FinetuningRole, seed: number): Array<{ epoch: number; error: number }> => {
+  const curve = (role: FinetuningRole, seed: number, metric: "testError" | "trainEvalError" = "testError"): Array<{ epoch: number; error: number }> => {
     const job = [...bases, ...continuations].find((j) => j.role === role && j.seed === seed)!;
     const result = results.get(job.name);
     const offset = role.includes("-") && settings.continuation ? baseEpochs : 0;
-    return (result?.metrics ?? []).filter((m) => m.testError !== null).map((m) => ({ epoch: m.epoch + offset, error: m.testError! }));
+    return (result?.metrics ?? []).filter((m) => m[metric] !== null && m[metric] !== undefined).map((m) => ({ epoch: m.epoch + offset, error: m[metric]! }));
   };
   const lines: Array<{ label: string; roles: FinetuningRole[] }> = [
     { label: "ERM", roles: ["erm", "erm-erm"] },
@@ -156,23 +156,29 @@ export async function reproduceFig9(profile: Profile): Promise<FigureOutput> {
     { label: "SAM → ERM", roles: ["sam-erm"] },
   ];
   const fromEpoch = settings.plotFromFraction * baseEpochs;
-  for (const line of lines) {
-    const byEpoch = new Map<number, number[]>();
-    for (const seed of settings.seeds) {
-      for (const role of line.roles) for (const point of curve(role, seed)) byEpoch.set(point.epoch, [...(byEpoch.get(point.epoch) ?? []), point.error]);
-    }
-    // ERM -> SAM starts from the ERM weights: its curve starts at ERM's last base point.
-    if (settings.continuation && (line.label === "ERM → SAM" || line.label === "SAM → ERM")) {
-      const baseRole = line.label === "ERM → SAM" ? "erm" : "sam";
+  // Train error beside test error (the facets), as every deep-net figure shows.
+  for (const [metric, field] of [["Test error (%)", "testError"], ["Train error (%)", "trainEvalError"]] as const) {
+    for (const line of lines) {
+      const byEpoch = new Map<number, number[]>();
       for (const seed of settings.seeds) {
-        const last = curve(baseRole, seed).at(-1);
-        if (last) byEpoch.set(last.epoch, [...(byEpoch.get(last.epoch) ?? []), last.error]);
+        // With switchAt, ERM continued is ERM itself: its points are counted once.
+        for (const role of new Set(line.roles.map((r) => (settings.continuation ? r : r === "erm-erm" ? "erm" : r)))) {
+          for (const point of curve(role, seed, field)) byEpoch.set(point.epoch, [...(byEpoch.get(point.epoch) ?? []), point.error]);
+        }
       }
-    }
-    for (const [epoch, errors] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
-      if (epoch < fromEpoch) continue;
-      const s = summarize(errors);
-      rows.push({ method: line.label, epoch, testError: 100 * s.mean, lower: 100 * s.min, upper: 100 * s.max });
+      // ERM -> SAM starts from the ERM weights: its curve starts at ERM's last base point.
+      if (settings.continuation && (line.label === "ERM → SAM" || line.label === "SAM → ERM")) {
+        const baseRole = line.label === "ERM → SAM" ? "erm" : "sam";
+        for (const seed of settings.seeds) {
+          const last = curve(baseRole, seed, field).at(-1);
+          if (last) byEpoch.set(last.epoch, [...(byEpoch.get(last.epoch) ?? []), last.error]);
+        }
+      }
+      for (const [epoch, errors] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
+        if (epoch < fromEpoch) continue;
+        const s = summarize(errors);
+        rows.push({ metric, method: line.label, epoch, error: 100 * s.mean, lower: 100 * s.min, upper: 100 * s.max });
+      }
     }
   }
   const curves = [CURVES.ermRed, CURVES.ermToSam, { ...CURVES.sam, label: "SAM" }, CURVES.samToErm];
@@ -181,9 +187,10 @@ export async function reproduceFig9(profile: Profile): Promise<FigureOutput> {
     subtitle: `profile ${profile}; mean over seeds ${settings.seeds.join(", ")}, band = min..max; dashed line: the switch`,
     data: rows,
     x: { field: "epoch", title: "Epoch" },
-    y: { field: "testError", title: "Test error (%)" },
+    y: { field: "error", title: "Error (%)" },
     color: { field: "method", title: "Method", domain: curves.map((c) => c.label), range: curves.map((c) => c.color) },
     band: { lower: "lower", upper: "upper" },
+    facet: { field: "metric", columns: 2, independentY: true },
     ruleX: settings.switchAt !== undefined ? Math.round(settings.switchAt * baseEpochs) : baseEpochs,
   });
 
