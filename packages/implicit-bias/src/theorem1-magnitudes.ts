@@ -13,7 +13,7 @@
  * To first order in rho the flow identities give Delta_n,j = int g_j g~_j ds and
  * Delta_1,j = int (1/n) sum_k r_k r~_k x_kj^2 ds (the trainer's `flowExponent` / (-2 rho)); with x_kj ~ N(0, 1),
  * ||Delta_1||_1 ~ 2 d int L ds in this parametrization (the constant depends on the parametrization; the ratio does not).
- * Pure numerics.
+ * Pure numerics. For readers: docs/quantities.md ("Delta", "Theorem 1 ratio and constant").
  */
 import { DiagNetTrainer, initialState, type DiagNetMethod } from "./diag-net.js";
 import type { RegressionProblem } from "./problem.js";

@@ -35,6 +35,7 @@ export interface AscentGap {
  * Both are m-sharpness estimates (SPEC 1.7) by the same code, on the same batches; S_K approximates the
  * inner max of m-SAM's objective, so factor(m) says how far below the maximum SAM's single step lands
  * (1 = the single step is as good as K steps; larger = worse). Weights are restored exactly.
+ * For readers: docs/quantities.md ("Suboptimality factor", "m-sharpness").
  */
 export function ascentGaps(model: ResNet, set: ImageSet, indices: Int32Array, settings: AscentGapSettings, seed = 0): AscentGap[] {
   return settings.ms.map((m) => {

@@ -130,6 +130,7 @@ export function weightDistance(a: ReadonlyArray<ArrayLike<number>>, b: ReadonlyA
  * The claims of Fig. 10 (pure; `rejudge` re-applies it to a committed data.json). The barrier of a seed is the
  * largest train loss on a in [0, 1] minus the larger endpoint loss (relative to the endpoints, not the start),
  * judged by the config's threshold rule; the test errors at the two ends are compared paired over seeds.
+ * For readers: docs/quantities.md ("Loss barrier", "Weight distance").
  */
 export function fig10Claims(
   experiment: ExperimentConfig<unknown>,

@@ -16,6 +16,7 @@ export type SwitchDirection = "sam-to-erm" | "erm-to-sam";
  * - SAM -> ERM: SAM in epochs 1..k, i.e. the optimizer's epoch window [0, k/E] (SAM iff e/E <= k/E);
  * - ERM -> SAM: SAM in epochs k+1..E, the window [(k+1)/E, 1].
  * Both windows are written as the same quotients the optimizer computes (e/E), so the comparison is exact.
+ * For readers: docs/quantities.md ("Switch fraction").
  * A switch that leaves no epoch of one method is that method's plain run (no window): SAM -> ERM at 0
  * and ERM -> SAM at 100% are ERM; SAM -> ERM at 100% and ERM -> SAM at 0 are SAM. Those runs are the
  * same configs as the ERM and SAM runs of the other figures, and are trained once.
