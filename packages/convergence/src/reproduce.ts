@@ -46,5 +46,14 @@ export function allFigures(): FigureRunner[] {
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5, 5.B4, 5.B5). */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
+  const deepNet = DEEP_NET_CONVERGENCE_FIGURES.filter((figure) => !options.only || options.only.includes(figure.id)).map((figure) => figure.id);
+  if (deepNet.length > 0) process.stderr.write(`${await describeDeepNetWork(options.profile, deepNet)}\n`);
   await runFigures(allFigures(), options);
+}
+
+/** The training still to do for this package's deep-net figures, in words (printed before they start). */
+async function describeDeepNetWork(profile: Profile, ids: string[]): Promise<string> {
+  const { describeRemaining, remainingRuns, deepNetJobs } = await import("./experiments/deep-net-work.js");
+  const jobs = ids.flatMap((id) => deepNetJobs(id, profile));
+  return describeRemaining("convergence (deep-net figures)", profile, remainingRuns(jobs, profile));
 }

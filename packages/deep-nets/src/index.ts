@@ -57,7 +57,7 @@ export {
 export { summarize, type Summary } from "./experiments/common.js";
 export { rejudgeDeepNetClaims, type CommittedFigure } from "./experiments/rejudge.js";
 export { FIGURES, reproduce } from "./reproduce.js";
-export { DEEP_NET_FIGURES, estimateFigureMinutes, estimateGroupMinutes, remainingWork, type DeepNetFigure } from "./experiments/figure-table.js";
+export { DEEP_NET_FIGURES, describeRemaining, estimateFigureMinutes, estimateGroupMinutes, remainingRuns, remainingWork, type DeepNetFigure } from "./experiments/figure-table.js";
 export { ascentGaps, type AscentGap, type AscentGapSettings } from "./experiments/ascent-gap-measure.js";
 export { switchSettings, type SwitchDirection } from "./experiments/switch-timing.js";
 export { estimateRunSeconds, runName } from "./experiments/shared-runs.js";

@@ -1,6 +1,6 @@
 import { writeFigure, type FigureOutput } from "@sam-repro/figures";
 import { runFigures, type Profile } from "@sam-repro/runner";
-import { DEEP_NET_FIGURES, remainingWork } from "./experiments/figure-table.js";
+import { DEEP_NET_FIGURES, describeRemaining, remainingWork } from "./experiments/figure-table.js";
 import { ensureCifar } from "./data/download.js";
 
 /** The figures of this package, in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs). */
@@ -12,10 +12,7 @@ export const FIGURES: ReadonlyArray<{ id: string; run: (profile: Profile) => Pro
  */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
   const selected = DEEP_NET_FIGURES.filter((figure) => !options.only || options.only.includes(figure.id));
-  const left = remainingWork(options.profile, selected);
-  process.stderr.write(
-    `deep-nets at the ${options.profile} profile: ${left.missing} of ${left.runs} training runs to do; estimated ${formatMinutes(left.minutes)} on a 2-core machine (the cost model of shared-runs.ts; runs already done are reused)\n`,
-  );
+  process.stderr.write(`${describeRemaining("deep-nets", options.profile, remainingWork(options.profile, selected))}\n`);
   let data: Promise<unknown> | null = null;
   const runners = FIGURES.map((figure) => ({
     id: figure.id,
@@ -30,9 +27,3 @@ export async function reproduce(options: { profile: Profile; only?: string[] }):
   await runFigures(runners, options);
 }
 
-/** Minutes as "42 min" or "3 h 05 min". */
-function formatMinutes(minutes: number): string {
-  if (minutes < 60) return `${Math.round(minutes)} min`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours} h ${String(Math.round(minutes - 60 * hours)).padStart(2, "0")} min`;
-}

@@ -71,8 +71,25 @@ export function estimateGroupMinutes(profile: Profile, figures: readonly DeepNet
  */
 export function remainingWork(profile: Profile, figures: readonly DeepNetFigure[] = DEEP_NET_FIGURES): { runs: number; missing: number; minutes: number } {
   const work = figures.map((figure) => figureWork(figure, profile));
-  const jobs = distinctJobs(work.flatMap((w) => w.jobs));
-  const missing = jobs.filter((job) => completedRun(job, profile) === null);
-  const seconds = missing.reduce((sum, job) => sum + estimateRunSeconds(job.config), 0) + work.reduce((sum, w) => sum + w.extraSeconds, 0);
-  return { runs: jobs.length, missing: missing.length, minutes: Math.round(seconds / 6) / 10 };
+  return remainingRuns(work.flatMap((w) => w.jobs), profile, work.reduce((sum, w) => sum + w.extraSeconds, 0));
+}
+
+/** The distinct runs of `jobs`, those not yet complete, and the estimated minutes of training them plus `extraSeconds`. */
+export function remainingRuns(jobs: TrainJob[], profile: Profile, extraSeconds = 0): { runs: number; missing: number; minutes: number } {
+  const distinct = distinctJobs(jobs);
+  const missing = distinct.filter((job) => completedRun(job, profile) === null);
+  const seconds = missing.reduce((sum, job) => sum + estimateRunSeconds(job.config), 0) + extraSeconds;
+  return { runs: distinct.length, missing: missing.length, minutes: Math.round(seconds / 6) / 10 };
+}
+
+/** "deep-nets at the cpu profile: 3 of 60 training runs to do; estimated 42 min ..." (printed before a reproduce starts). */
+export function describeRemaining(what: string, profile: Profile, left: { runs: number; missing: number; minutes: number }): string {
+  return `${what} at the ${profile} profile: ${left.missing} of ${left.runs} training runs to do; estimated ${formatMinutes(left.minutes)} on a 2-core machine (the cost model of shared-runs.ts; runs already done are reused)`;
+}
+
+/** Minutes as "42 min" or "3 h 05 min". */
+export function formatMinutes(minutes: number): string {
+  if (minutes < 60) return `${Math.round(minutes)} min`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${String(Math.round(minutes - 60 * hours)).padStart(2, "0")} min`;
 }
