@@ -25,7 +25,7 @@ function evaluate(backend: string, replicas: number): { logits: Float32Array; gr
   const mode = { training: true, updateStatistics: false } as const;
   const before = tf.memory().numTensors;
   const result = tf.tidy(() => {
-    const x = seeded([2, 16, 16, 3], 1) as tf.Tensor4D;
+    const x = seeded([2, 8, 8, 3], 1) as tf.Tensor4D;
     const r = tf.sub(seeded([2, CLASSES], 2), 0.5);
     // Replica g scales every weight by 1 + 0.1 g, so the replicas differ.
     const weights = model.parameters.map((p) => (replicas === 1 ? p : tf.stack(Array.from({ length: replicas }, (_, g) => tf.mul(p, 1 + 0.1 * g)))));
