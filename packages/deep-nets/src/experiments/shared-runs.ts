@@ -111,17 +111,20 @@ export function passSeconds(images: number): number {
 }
 
 /**
- * Cost of a model relative to the 1-block PreAct ResNet w16 with BatchNorm: width squared; GroupNorm
- * (measured: 2.4x, its normalization runs as generic tfjs ops); 8x for the deeper ResNets (a rough guess,
- * never measured here).
+ * Cost of a model relative to the 1-block PreAct ResNet w16 with BatchNorm: width squared; the GroupNorm
+ * twin (GROUP_NORM_COST); 8x for the deeper ResNets (a rough guess, never measured here).
  */
 export function modelCostScale(config: Pick<TrainConfig, "width" | "model">): number {
   const normalization = config.model.endsWith("_gn") ? GROUP_NORM_COST : 1;
   return (config.width / 16) ** 2 * (config.model.startsWith("resnet_tiny") ? 1 : 8) * normalization;
 }
 
-/** Step cost of the GroupNorm twin relative to the BatchNorm model (measured on the native backend). */
-export const GROUP_NORM_COST = 2.4;
+/**
+ * Step cost of the GroupNorm twin relative to the BatchNorm model on the native backend with the fused
+ * GroupNorm kernel (measured 2026-12-03, 1 epoch each, under load: ERM 0.6-0.8, SAM 0.8-1.0, 8-SAM 0.9;
+ * 2.0-2.5 before the kernel).
+ */
+export const GROUP_NORM_COST = 0.9;
 
 /**
  * Estimated wall minutes of a figure on 2 cores when none of its runs exists: every distinct run
