@@ -19,8 +19,11 @@ export const REPORT_INTRO =
   "relative to the paper, and each claim of the paper it checks, with the paper's value, ours and a verdict. Profiles: " +
   "smoke (seconds, a wiring check), cpu (minutes on a small CPU machine, scaled down), paper (the paper's settings, GPU).";
 
-/** The whole REPORT.md: header, contents with verdict counts, summary of all claims, timings, one section per figure. */
-export function renderMarkdown(figures: readonly FigureView[], timings: ReproduceTimings, context: ReportContext): string {
+/**
+ * The whole REPORT.md: header, contents with verdict counts, summary of all claims, timings, one section per figure,
+ * then `extraSections` (ready markdown, e.g. reports/peer-parity/README.md: checks that are not figures).
+ */
+export function renderMarkdown(figures: readonly FigureView[], timings: ReproduceTimings, context: ReportContext, extraSections: readonly string[] = []): string {
   const allClaims = figures.flatMap((figure) => figure.claims);
   const lines: string[] = [
     `# ${REPORT_TITLE}`,
@@ -76,6 +79,7 @@ export function renderMarkdown(figures: readonly FigureView[], timings: Reproduc
   }
 
   for (const figure of figures) lines.push(...figureSection(figure));
+  for (const section of extraSections) lines.push(section.trimEnd(), "");
   return `${lines.join("\n").trimEnd()}\n`;
 }
 

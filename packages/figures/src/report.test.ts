@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { buildReport } from "./report.js";
@@ -20,6 +20,9 @@ let html = "";
 beforeAll(async () => {
   for (const figure of figures) await writeFigure(figure, directory);
   writeFileSync(path.join(directory, "timings.json"), JSON.stringify({ "implicit-bias": { seconds: 125, profile: "cpu", date: "2026-01-01T00:00:00.000Z" } }));
+  // A section that is not a figure (nx run peer:parity writes reports/peer-parity/README.md, no meta.json).
+  mkdirSync(path.join(directory, "peer-parity"));
+  writeFileSync(path.join(directory, "peer-parity", "README.md"), "## Trainer parity with a PyTorch reference\n\nsample parity text\n");
   const summary = await buildReport(directory);
   expect(summary).toMatchObject({ figures: 2, claims: 5, counts: { holds: 2, "does not hold": 2, "not run": 1 } });
   markdown = readFileSync(summary.markdownFile, "utf8");
@@ -44,6 +47,12 @@ describe("REPORT.md", () => {
         expect(markdown).toContain(`| \`${claim.id}\` |`);
       }
     }
+  });
+
+  test("reports/peer-parity/README.md, when present, is a section after the figures (and not counted as a figure)", () => {
+    const parity = markdown.indexOf("## Trainer parity with a PyTorch reference");
+    expect(parity).toBeGreaterThan(markdown.indexOf("## Figure 9:"));
+    expect(markdown).toContain("sample parity text");
   });
 
   test("figures come in paper-figure order with their PNG, setup, scaling and wall time; timings are listed", () => {

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { experimentsDir, reportsDir, writeFileAtomic } from "@sam-repro/runner";
 import { formatMachine, readFigures, readTimings, verdictCounts } from "./report-data.js";
@@ -7,6 +8,15 @@ import { renderMarkdown, type ReportContext } from "./report-markdown.js";
 import { figureView } from "./report-model.js";
 import type { Verdict } from "./types.js";
 import { gitCommit, machineInfo } from "./write-figure.js";
+
+/** Report sections that are not figures: reports/<dir>/README.md, shown in this order when present (`nx run peer:parity`). */
+export const EXTRA_SECTION_DIRECTORIES = ["peer-parity"] as const;
+
+function readExtraSections(reportsDirectory: string): string[] {
+  return EXTRA_SECTION_DIRECTORIES.map((name) => path.join(reportsDirectory, name, "README.md"))
+    .filter((file) => existsSync(file))
+    .map((file) => readFileSync(file, "utf8"));
+}
 
 /** What `buildReport` wrote. */
 export interface ReportSummary {
@@ -38,7 +48,7 @@ export async function buildReport(reportsDirectory: string = reportsDir()): Prom
     },
   );
   const html = renderHtml(views, timings, context, readLibraryScripts(), panels);
-  writeFileAtomic(markdownFile, renderMarkdown(views, timings, context));
+  writeFileAtomic(markdownFile, renderMarkdown(views, timings, context, readExtraSections(reportsDirectory)));
   writeFileAtomic(htmlFile, html);
   const claims = figures.flatMap((figure) => figure.claims);
   return { markdownFile, htmlFile, figures: figures.length, claims: claims.length, counts: verdictCounts(claims) };
