@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The trainer-parity check against the PyTorch reference (issue 12 part 1); `nx run peer:parity` runs it.
+#   tools/peer/run-peer.sh [--steps-only]
+# 1. exports seed 0 with our trainer's first 50 step losses (ERM, SAM m = 128, 8-SAM), and seeds 1, 2;
+# 2. runs the reference for 50 steps in float32 and float64 (the rounding envelope of the step-loss rule);
+# 3. (unless --steps-only) trains ERM and 8-SAM 30 epochs for seeds 0, 1, 2 in PyTorch, one thread, nice 10,
+#    one run at a time (ERM ~5 min, 8-SAM ~10-15 min each on an idle core);
+# 4. writes reports/peer-parity/ (report.ts) from the results and our runs under runs/deep-nets/cpu.
+# Finished results are kept in reports/peer-parity/torch/ and not recomputed; exports (45 MB per seed, ~20 s
+# each) go to $SAM_REPRO_PEER_DIR (default ${TMPDIR:-/tmp}/sam-repro-peer). Needs PyTorch for /usr/bin/python3:
+# installs Debian's python3-torch when run as root, otherwise stops with the command to run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PYTHON=/usr/bin/python3
+STEPS_ONLY=0
+for argument in "$@"; do
+  case "$argument" in
+    --steps-only) STEPS_ONLY=1 ;;
+    *) echo "error: $argument: unknown option; allowed: --steps-only" >&2; exit 2 ;;
+  esac
+done
+if ! "$PYTHON" -c "import torch" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y python3-torch >&2
+  else
+    echo "error: PyTorch is not installed for $PYTHON; install it with: sudo apt-get install -y python3-torch" >&2
+    exit 2
+  fi
+fi
+WORK="${SAM_REPRO_PEER_DIR:-${TMPDIR:-/tmp}/sam-repro-peer}"
+RESULTS=reports/peer-parity/torch
+mkdir -p "$WORK" "$RESULTS"
+NODE=(node --conditions=@sam-repro/source --import tsx)
+
+export_seed() { # seed [record]
+  local seed=$1 record=${2:-}
+  if [ ! -f "$WORK/export-s$seed/manifest.json" ]; then
+    "${NODE[@]}" tools/peer/export.ts --seed "$seed" --out "$WORK/export-s$seed" ${record:+--record "$record"}
+  fi
+}
+
+reference() { # out args...
+  local out=$1
+  shift
+  if [ ! -f "$out" ]; then nice -n 10 "$PYTHON" tools/peer/train.py --out "$out" "$@"; fi
+}
+
+export_seed 0 erm,sam,msam8
+for method in erm sam msam8; do
+  [ -f "$RESULTS/ours-steps-$method-s0.json" ] || cp "$WORK/export-s0/ours-$method.json" "$RESULTS/ours-steps-$method-s0.json"
+  reference "$RESULTS/steps-$method-s0.json" --export "$WORK/export-s0" --method "$method" --steps 50
+  reference "$RESULTS/steps-$method-s0-f64.json" --export "$WORK/export-s0" --method "$method" --steps 50 --float64
+done
+if [ "$STEPS_ONLY" = 0 ]; then
+  for method in erm msam8; do
+    for seed in 0 1 2; do
+      export_seed "$seed"
+      reference "$RESULTS/final-$method-s$seed.json" --export "$WORK/export-s$seed" --method "$method"
+    done
+  done
+fi
+"${NODE[@]}" tools/peer/report.ts
