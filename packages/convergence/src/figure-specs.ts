@@ -3,7 +3,7 @@
  * they fit (lines, bands, panels) and as plain layered specs where they do not (the stability map). Pure: rows in,
  * spec out. The paper has no figure for any of these (SPEC 2.4 theory checks).
  */
-import { DASHES, PALETTE, curveScales, houseStyle, lineChart, panels, type Curve, type Row, type Spec } from "@sam-repro/figures";
+import { DASHES, PALETTE, curveScales, houseStyle, lineChart, panels, withSubtitleLines, type Curve, type Row, type Spec } from "@sam-repro/figures";
 import type { BoundaryProbe, StabilityPoint } from "./quadratic-experiments.js";
 
 const CONVERGES = "converges (empirical rate < 1)";
@@ -194,31 +194,6 @@ export function theorem2HorizonSpec(options: { title: string; yTitle: string; ro
     facet: { field: "problem", independentY: true },
     size: [340, 260],
   });
-}
-
-/** A figure that says why it could not be drawn (e.g. the dataset is missing). */
-export function notRunSpec(title: string, reason: string): Spec {
-  return houseStyle({
-    title,
-    width: 520,
-    height: 80,
-    data: { values: [{ text: `Not run: ${reason}` }] },
-    mark: { type: "text", fontSize: 13, align: "center", baseline: "middle", limit: 500 },
-    encoding: { text: { field: "text", type: "nominal" } },
-  });
-}
-
-/**
- * Sets the spec's subtitle to several lines (the house builders take one string; long one-line subtitles make
- * the figure as wide as the text) and lets legend labels run to 420 px.
- */
-export function withSubtitleLines(spec: Spec, lines: string[]): Spec {
-  const title = spec.title;
-  const text = typeof title === "string" ? title : (title as { text: string }).text;
-  // The curve labels here carry formulas; the house legend would cut them at 280 px.
-  const config = (spec.config ?? {}) as Spec;
-  const legend = (config.legend ?? {}) as Spec;
-  return { ...spec, title: { text, subtitle: lines }, config: { ...config, legend: { ...legend, labelLimit: 420 } } };
 }
 
 /** A curve drawn measured (solid) or predicted (dashed). */

@@ -2,8 +2,8 @@
  * @sam-repro/convergence: the convergence checks of "Towards Understanding Sharpness-Aware Minimization"
  * (SPEC 2.4, 5.A5): USAM's stability region on quadratics, the normalized-SAM 2-cycle and distance floor, and the
  * rate and constant-rho floor of stochastic SGD / USAM / SAM on a non-convex CIFAR-10 problem against the
- * reconstructed Theorem 2. The deep-net training curves (issue 5 part 3, SPEC 5.B5) plug in through
- * `registerDeepNetConvergenceFigure`.
+ * reconstructed Theorem 2. The deep-net figures of convergence in practice (training convergence, Fig. 12) live in
+ * @sam-repro/deep-nets.
  */
 export {
   horizonSchedule,
@@ -67,13 +67,6 @@ export {
   type StochasticRunResult,
   type StochasticRunSettings,
 } from "./stochastic-experiment.js";
-export {
-  DEEP_NET_CONVERGENCE_FIGURES,
-  THEORY_FIGURES,
-  allFigures,
-  registerDeepNetConvergenceFigure,
-  reproduce,
-  type FigureRunner,
-} from "./reproduce.js";
+export { THEORY_FIGURES, reproduce, type FigureRunner } from "./reproduce.js";
 export { registerCommands, cycleReport, stabilityReport, stochasticReport } from "./commands.js";
 export { rejudgeConvergenceClaims } from "./experiments/rejudge.js";

@@ -38,6 +38,8 @@ export {
 } from "./style.js";
 export { compileSpec, dejaVuFontFiles, renderSvg, svgToPng } from "./render.js";
 export { FIGURE_FILES, gitCommit, machineInfo, writeFigure } from "./write-figure.js";
+export { wrapLines, withSubtitleLines } from "./subtitles.js";
+export { notRunFigure, notRunSpec } from "./not-run.js";
 export { buildReport, type ReportSummary } from "./report.js";
 export {
   formatDuration,

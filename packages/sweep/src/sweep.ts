@@ -19,16 +19,12 @@ interface SweepPackage {
   reproduce(options: { profile: Profile; only?: string[] }): Promise<void>;
 }
 
-/** The packages a sweep can run (those whose figures train networks through @sam-repro/deep-nets). */
-export const SWEEP_PACKAGES = ["deep-nets", "convergence"] as const;
+/** The packages a sweep can run (those whose figures train networks: every deep-net figure lives in @sam-repro/deep-nets). */
+export const SWEEP_PACKAGES = ["deep-nets"] as const;
 
 async function loadPackage(name: (typeof SWEEP_PACKAGES)[number]): Promise<SweepPackage> {
-  if (name === "deep-nets") {
-    const module = await import("@sam-repro/deep-nets");
-    return { name, figureIds: module.FIGURES.map((figure) => figure.id), reproduce: module.reproduce };
-  }
-  const module = await import("@sam-repro/convergence");
-  return { name, figureIds: module.allFigures().map((figure) => figure.id), reproduce: module.reproduce };
+  const module = await import("@sam-repro/deep-nets");
+  return { name, figureIds: module.FIGURES.map((figure) => figure.id), reproduce: module.reproduce };
 }
 
 /** The figures a sweep target names: packages (all their figures) and figure ids, comma-separated. */

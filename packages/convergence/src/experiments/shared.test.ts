@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkpointedCache, fmt, summarize } from "./shared.js";
+import { checkpointedCache } from "./shared.js";
 
 let reports: string;
 const saved = process.env.SAM_REPRO_REPORTS_DIR;
@@ -33,12 +33,5 @@ describe("checkpointed run cache", () => {
     expect(otherSettings.cache("run:a", () => ({ value: 1, diverged: 0 })).value).toBe(1);
     otherSettings.done();
     expect(existsSync(path.join(reports, "some-figure", "checkpoint.json"))).toBe(false);
-  });
-
-  test("summaries leave out non-finite values; numbers print in 3 significant digits", () => {
-    expect(summarize([1, Number.NaN, 3])).toEqual({ mean: 2, min: 1, max: 3 });
-    expect(summarize([Number.NaN]).mean).toBeNaN();
-    expect(fmt(0.000123456)).toBe("1.23e-4");
-    expect(fmt(12.3456)).toBe("12.3");
   });
 });

@@ -4,13 +4,12 @@
  */
 import path from "node:path";
 import { rmSync } from "node:fs";
-import { Checkpoint, declaredRule, judgeThreshold, judgedClaim, notRunClaim, reportsDir, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { Checkpoint, declaredRule, formatSignificant as fmt, judgeThreshold, judgedClaim, notRunClaim, reportsDir, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
-import { writeFigure, type ClaimResult } from "@sam-repro/figures";
+import { notRunFigure, writeFigure, type ClaimResult } from "@sam-repro/figures";
 import { datasetsDir, loadCifarSubset } from "../cifar-data.js";
 import { NonconvexLogisticRegression } from "../logistic-problem.js";
 import type { ProblemSettings } from "../settings.js";
-import { notRunSpec } from "../figure-specs.js";
 import { analyzeProblem, type ProblemAnalysis, type RunCache } from "../stochastic-experiment.js";
 
 /** The paper has no figure for any convergence check: what every figure of this package says in `paperFigure`. */
@@ -30,26 +29,10 @@ export function claimResult(
   return judgedClaim(config, id, { ourValue: outcome.ourValue, judgement, ...(outcome.details ? { details: outcome.details } : {}) });
 }
 
-/** Every claim of the config as "not run", with the reason. */
-export function notRunClaims(config: ExperimentConfig<unknown>, reason: string): ClaimResult[] {
-  return config.claims.map((claim) => notRunClaim(config, claim.id, reason));
-}
-
 /** Writes a figure that says why it did not run (e.g. CIFAR-10 missing), with every claim "not run". */
 export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: string, started: number, paperFigure = NO_PAPER_FIGURE): Promise<string> {
-  return writeFigure({
-    id: config.id,
-    title: config.title,
-    paperFigure,
-    profile: config.profile,
-    setup: config.settings as Record<string, unknown>,
-    data: { notRun: reason },
-    spec: notRunSpec(config.title, reason),
-    claims: notRunClaims(config, reason),
-    wallSeconds: (performance.now() - started) / 1000,
-  });
+  return writeFigure(notRunFigure(config, reason, started, paperFigure));
 }
-
 
 /**
  * A run cache saved after every run to reports/<id>/checkpoint.json, keyed by the profile and settings, so an
@@ -135,20 +118,5 @@ export function problemSetup(settings: ProblemSettings, loaded: LoadedProblem): 
   };
 }
 
-/** Mean, min and max of a list (NaN entries are left out; all NaN gives NaN). */
-export function summarize(values: number[]): { mean: number; min: number; max: number } {
-  const finite = values.filter((value) => Number.isFinite(value));
-  if (finite.length === 0) return { mean: Number.NaN, min: Number.NaN, max: Number.NaN };
-  return {
-    mean: finite.reduce((sum, value) => sum + value, 0) / finite.length,
-    min: Math.min(...finite),
-    max: Math.max(...finite),
-  };
-}
-
-/** A number in 3 significant digits, for claims. */
-export function fmt(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return "0";
-  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e4 ? String(Number(value.toPrecision(3))) : value.toExponential(2);
-}
+// One summary (mean, min, max of the finite values) and one number format for every figure: @sam-repro/runner's.
+export { fmt, summarize };

@@ -199,3 +199,18 @@ export function readClassNames(dataset: DatasetName, directory: string): string[
   const text = (file.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
   return text.split("\n").map((line) => line.trim()).filter(Boolean);
 }
+
+/**
+ * Null when the dataset's files can be read, else why not (the figures that report their claims "not run" without
+ * the data use it). The test set alone, one checksum-verified file, shows the files are there without decoding the
+ * 50k training images.
+ */
+export function missingDataReason(dataset: DatasetName, options: Pick<LoadOptions, "dataDirectory"> = {}): string | null {
+  try {
+    loadCifar(dataset, { ...options, testOnly: true });
+    return null;
+  } catch (error) {
+    if (error instanceof InputError) return error.message;
+    throw error;
+  }
+}

@@ -52,15 +52,21 @@ export function finalTrainError(result: RunResult | undefined): number | null {
   return result.final?.trainEvalError ?? null;
 }
 
-/** Text for the scale context that every cpu-profile claim carries. */
-export function scaleContext(base: Record<string, unknown>, seeds: number[]): string {
+/**
+ * Text for the scale context that every cpu-profile claim carries: model, data, epochs, batch, augmentation, the
+ * dataset when it is not CIFAR-10 and the label noise when there is any, seeds.
+ */
+export function scaleContext(base: Record<string, unknown>, seeds: readonly number[]): string {
+  const labelNoise = base.labelNoise as { fraction: number; type: string } | undefined;
   const parts = [
+    ...(base.dataset !== undefined && base.dataset !== "cifar10" ? [String(base.dataset)] : []),
     `model ${String(base.model)} width ${String(base.width)}`,
     `${base.trainSize ?? 45000} training images`,
     `${base.testSize ?? 10000} test images`,
     `${String(base.epochs)} epochs`,
     `batch ${String(base.batchSize ?? 128)}`,
     base.augment === false ? "no augmentation" : "crop+flip augmentation",
+    ...(labelNoise && labelNoise.fraction > 0 ? [`${100 * labelNoise.fraction}% ${labelNoise.type} label noise`] : []),
     `seeds ${seeds.join(", ")}`,
   ];
   return parts.join(", ");

@@ -12,6 +12,7 @@ import { BOTH_CONVERGE_ID, bothConvergeJobs, bothConvergeSettingsSchema, reprodu
 import { FIG1_ID, fig1Jobs, fig1SettingsSchema, reproduceFig1 } from "./fig1-perturbations.js";
 import { FIG9_ID, fig9Jobs, finetuningSettingsSchema, reproduceFig9 } from "./fig9-finetuning.js";
 import { FIG10_ID, fig10Jobs, fig10MeasurementSeconds, fig10SettingsSchema, reproduceFig10 } from "./fig10-interpolation.js";
+import { LABEL_NOISE_ID, labelNoiseJobs, labelNoiseSettingsSchema, reproduceLabelNoise } from "./fig12-label-noise.js";
 import { GHOST_BATCHNORM_ID, ghostBatchNormJobs, ghostBatchNormSettingsSchema, reproduceGhostBatchNorm } from "./ghost-batchnorm.js";
 import { completedRun, type TrainJob } from "./jobs.js";
 import { MSAM_ID, msamJobs, msamSettingsSchema, reproduceMsam } from "./msam-vs-m.js";
@@ -19,6 +20,7 @@ import { MULTISTEP_ID, multistepJobs, multistepSettingsSchema, reproduceMultiste
 import { NORMALIZATION_ID, normalizationJobs, normalizationSettingsSchema, reproduceNormalization } from "./normalized-vs-unnormalized.js";
 import { distinctJobs, estimateMinutes, estimateRunSeconds } from "./shared-runs.js";
 import { SWITCH_TIMING_ID, reproduceSwitchTiming, switchTimingJobs, switchTimingSettingsSchema } from "./switch-timing.js";
+import { TRAINING_CONVERGENCE_ID, reproduceTrainingConvergence, trainingConvergenceJobs, trainingConvergenceSettingsSchema } from "./training-convergence.js";
 
 export interface DeepNetFigure {
   id: string;
@@ -30,6 +32,8 @@ export interface DeepNetFigure {
   extraSeconds?: (settings: never, profile: Profile) => number;
   /** Whether the config declares estimatedMinutes (figures whose runs all belong to another figure do not). */
   declaresEstimate?: false;
+  /** When CIFAR-10 can be neither found nor fetched, the figure is written with its claims "not run" instead of stopping `reproduce`. */
+  notRunWithoutData?: true;
 }
 
 /** The figures in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs; later figures reuse the headline runs of the first ones). */
@@ -45,6 +49,9 @@ export const DEEP_NET_FIGURES: readonly DeepNetFigure[] = [
   { id: SWITCH_TIMING_ID, run: reproduceSwitchTiming, settingsSchema: switchTimingSettingsSchema, jobs: switchTimingJobs },
   { id: BOTH_CONVERGE_ID, run: reproduceBothConverge, settingsSchema: bothConvergeSettingsSchema, jobs: bothConvergeJobs },
   { id: NORMALIZATION_ID, run: reproduceNormalization, settingsSchema: normalizationSettingsSchema, jobs: normalizationJobs },
+  // Issue 5 part 3, convergence in practice: training convergence (candidate Fig. 11, its runs are Fig. 1's and m-SAM's) and Fig. 12.
+  { id: TRAINING_CONVERGENCE_ID, run: reproduceTrainingConvergence, settingsSchema: trainingConvergenceSettingsSchema, jobs: trainingConvergenceJobs, notRunWithoutData: true },
+  { id: LABEL_NOISE_ID, run: reproduceLabelNoise, settingsSchema: labelNoiseSettingsSchema, jobs: labelNoiseJobs, notRunWithoutData: true },
 ];
 
 /** The training runs and the measurement seconds of a figure at a profile. */

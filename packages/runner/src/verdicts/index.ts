@@ -18,5 +18,5 @@ export {
   type Verdict,
 } from "./rules.js";
 export { declaredRule, judgedClaim, notRunClaim, type JudgedClaim } from "./claims.js";
-export { describeErrors, percent, percentagePoints, seedsSchema, summarize, type Summary } from "./summary.js";
+export { describeErrors, formatSignificant, percent, percentagePoints, seedsSchema, summarize, type Summary } from "./summary.js";
 export { logLogSlope } from "./log-log-slope.js";

@@ -35,6 +35,13 @@ export function percent(value: number | null | undefined, digits = 2): string {
   return typeof value === "number" && Number.isFinite(value) ? `${(100 * value).toFixed(digits)}%` : "n/a";
 }
 
+/** A number in 3 significant digits ("0.0123", "2.3"), in exponent form outside [1e-3, 1e4) ("5.12e-4"); "0", "NaN", "Infinity" as such. */
+export function formatSignificant(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return "0";
+  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e4 ? String(Number(value.toPrecision(3))) : value.toExponential(2);
+}
+
 /** A difference of error fractions in signed percentage points ("+0.85 pp"). */
 export function percentagePoints(value: number, digits = 2): string {
   return Number.isFinite(value) ? `${value >= 0 ? "+" : ""}${(100 * value).toFixed(digits)} pp` : String(value);

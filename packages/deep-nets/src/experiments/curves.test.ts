@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
-import type { MetricRecord } from "@sam-repro/deep-nets";
-import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "./deep-net-curves.js";
+import type { MetricRecord } from "../training/run-store.js";
+import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "./curves.js";
 
 function record(epoch: number, values: Partial<MetricRecord>): MetricRecord {
   return {

@@ -1,10 +1,11 @@
 /**
- * Curves over epochs from the metric records of deep-net training runs (SPEC 3.8, 3.9, 5.B4, 5.B5): one series
+ * Curves over epochs from the metric records of training runs (SPEC 3.8, 3.9, 5.B4, 5.B5): one series
  * per run and metric, the mean and min..max band over seeds, the best / final point of a series and the epoch at
  * which a series first reaches a level (e.g. the noisy-label memorization epoch of Fig. 12). Pure: records in,
  * numbers out.
  */
-import type { MetricRecord } from "@sam-repro/deep-nets";
+import { summarize } from "@sam-repro/runner";
+import type { MetricRecord } from "../training/run-store.js";
 
 /** One evaluation of one metric. */
 export interface CurvePoint {
@@ -50,13 +51,10 @@ export function seedBand(seriesPerSeed: readonly CurvePoint[][]): BandPoint[] {
   }
   return [...byEpoch.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([epoch, values]) => ({
-      epoch,
-      mean: values.reduce((sum, value) => sum + value, 0) / values.length,
-      min: Math.min(...values),
-      max: Math.max(...values),
-      seeds: values.length,
-    }));
+    .map(([epoch, values]) => {
+      const { mean, min, max, n } = summarize(values);
+      return { epoch, mean, min, max, seeds: n };
+    });
 }
 
 /** The lowest point of a series (the earliest one on ties): early stopping selected on this metric. Null if empty. */

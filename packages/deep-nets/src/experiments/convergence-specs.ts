@@ -1,10 +1,9 @@
 /**
- * Vega-lite specs of the deep-net figures of this package (issue 5 part 3): training loss and error over epochs
+ * Vega-lite specs of the two figures of convergence in practice (issue 5 part 3): training loss and error over epochs
  * (candidate Fig. 11, SPEC 3.8) and Fig. 12's test error and train error on the noisy samples (SPEC 3.9). Built
  * with the house-style builders of @sam-repro/figures. Pure: rows in, spec out.
  */
-import { DASHES, PALETTE, lineChart, panels, type Curve, type Row, type Spec } from "@sam-repro/figures";
-import { withSubtitleLines } from "./figure-specs.js";
+import { DASHES, PALETTE, lineChart, panels, withSubtitleLines, wrapLines, type Curve, type Row, type Spec } from "@sam-repro/figures";
 
 /** Colors of the methods of a figure, in config order: ERM red and SAM blue as in Figs. 9 and 12, then others. */
 export const METHOD_COLORS = [PALETTE.red, PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.lightBlue, PALETTE.black] as const;
@@ -78,24 +77,4 @@ export function labelNoiseSpec(options: { rows: LabelNoiseRow[]; curves: Curve[]
     height: 260,
   });
   return withSubtitleLines(spec, wrapLines(options.subtitle));
-}
-
-/**
- * Breaks subtitle lines longer than `width` characters after a ", " or " | " (a long subtitle line would make
- * the figure as wide as the text).
- */
-export function wrapLines(lines: readonly string[], width = 110): string[] {
-  return lines.flatMap((line) => {
-    const wrapped: string[] = [];
-    let current = "";
-    for (const piece of line.split(/(?<=, |\| )/)) {
-      if (current && (current + piece).trimEnd().length > width) {
-        wrapped.push(current.trimEnd());
-        current = "";
-      }
-      current += piece;
-    }
-    if (current.trim()) wrapped.push(current.trimEnd());
-    return wrapped;
-  });
 }

@@ -6,14 +6,18 @@
  * the test error rises as they do. Consequence of the convergence theory (SPEC 2.4): SAM converges, so it memorizes.
  */
 import { z } from "zod";
-import { declaredRule, describeErrors, judgeAll, judgePaired, judgeThreshold, judgedClaim, loadExperiment, pairedDifferences, percent, percentagePoints, seedsSchema, summarize, type ExperimentConfig, type Judgement, type Profile } from "@sam-repro/runner";
-import { runJobs, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
-import { CURVES, DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
-import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "../deep-net-curves.js";
-import { labelNoiseSpec, type LabelNoiseRow } from "../deep-net-specs.js";
-import { LABEL_NOISE_ID } from "./deep-net-ids.js";
-import { backendField, missingDataReason, namedJob, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
-import { writeNotRunFigure } from "./shared.js";
+import { declaredRule, describeErrors, judgeAll, judgePaired, judgeThreshold, judgedClaim, loadExperiment, pairedDifferences, percent, percentagePoints, summarize, type ExperimentConfig, type Judgement, type Profile } from "@sam-repro/runner";
+import { CURVES, DASHES, notRunFigure, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
+import { missingDataReason } from "../data/cifar-files.js";
+import type { RunResult } from "../training/run-store.js";
+import { figureOutput, scaleContext } from "./common.js";
+import { runRecord, trainingBaseSchema } from "./convergence-shared.js";
+import { labelNoiseSpec, type LabelNoiseRow } from "./convergence-specs.js";
+import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "./curves.js";
+import { runJobs, type TrainJob } from "./jobs.js";
+import { figureBasics, sharedJob } from "./shared-runs.js";
+
+export const LABEL_NOISE_ID = "fig12-label-noise";
 
 const CURVE_KEYS = ["test-erm", "noisy-erm", "test-sam", "noisy-sam"] as const;
 type CurveKey = (typeof CURVE_KEYS)[number];
@@ -42,7 +46,8 @@ const panelSchema = z
   });
 
 export const labelNoiseSettingsSchema = z.strictObject({
-  seeds: seedsSchema,
+  seeds: figureBasics.seeds,
+  estimatedMinutes: figureBasics.estimatedMinutes,
   panels: z.array(panelSchema).min(1),
   criteria: z.strictObject({
     /** The noisy labels count as fitted when the final train error on the noisy samples is at most this. */
@@ -61,8 +66,8 @@ export function labelNoiseJobs(settings: LabelNoiseSettings): LabelNoiseJob[] {
   return settings.panels.flatMap((panel, index) =>
     settings.seeds.flatMap((seed) => [
       // Runs are named by their config (runName), so the figures that train the same run share it.
-      namedJob({ panel: index, method: "erm" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sgd" } }) }),
-      namedJob({ panel: index, method: "sam" as const, seed, config: runConfig(panel.base, { seed, sam: { variant: "sam", rho: panel.samRho } }) }),
+      { panel: index, method: "erm" as const, seed, ...sharedJob(panel.base, { seed, sam: { variant: "sgd" } }) },
+      { panel: index, method: "sam" as const, seed, ...sharedJob(panel.base, { seed, sam: { variant: "sam", rho: panel.samRho } }) },
     ]),
   );
 }
@@ -113,7 +118,7 @@ export interface PanelOutcome {
  * Trains (or reuses) ERM and SAM for every panel and seed, then writes reports/fig12-label-noise/ with the test
  * error and noisy-train error curves and the claims of SPEC 5.B4 (SPEC 3.9 readings as reference).
  */
-export async function reproduceLabelNoise(profile: Profile): Promise<string> {
+export async function reproduceLabelNoise(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(LABEL_NOISE_ID, profile, labelNoiseSettingsSchema);
   const settings = config.settings;
@@ -123,7 +128,7 @@ export async function reproduceLabelNoise(profile: Profile): Promise<string> {
     return reason ? [{ label: panel.label, reason }] : [];
   });
   const runnable = settings.panels.map((panel, index) => ({ panel, index })).filter(({ panel }) => !skipped.some((s) => s.label === panel.label));
-  if (runnable.length === 0) return writeNotRunFigure(config, skipped.map((s) => `${s.label}: ${s.reason}`).join("; "), started, config.paperFigure);
+  if (runnable.length === 0) return notRunFigure(config, skipped.map((s) => `${s.label}: ${s.reason}`).join("; "), started, config.paperFigure);
 
   const jobs = labelNoiseJobs(settings).filter((job) => runnable.some(({ index }) => index === job.panel));
   const results = await runJobs(jobs, profile, LABEL_NOISE_ID);
@@ -162,17 +167,9 @@ export async function reproduceLabelNoise(profile: Profile): Promise<string> {
       `${drops}; mean over seeds, band = min..max${referenceRows.length ? "; diamonds: the paper's Fig. 12 read off (SPEC 3.9)" : ""}.`,
     ],
   });
-  return writeFigure({
-    id: LABEL_NOISE_ID,
-    title: config.title,
-    paperFigure: config.paperFigure,
-    profile,
-    setup: { ...settings, unspecified: config.unspecified, ...(skipped.length ? { skippedPanels: skipped } : {}) },
-    ...(profile !== "paper"
-      ? {
-          scaledDown: `${runnable.map(({ panel }) => `${panel.label}: ${scaleContext(panel.base, settings.seeds)}`).join("; ")} (paper: PreAct ResNet-18 / ResNet-34 on 45k CIFAR-10 / CIFAR-100 images, 1000 epochs, LR drops at 500 and 750, batch 128, augmentation).`,
-        }
-      : {}),
+  return figureOutput(config, {
+    setup: { ...settings, ...(skipped.length ? { skippedPanels: skipped } : {}) },
+    scaledDown: `${runnable.map(({ panel }) => `${panel.label}: ${scaleContext(panel.base, settings.seeds)}`).join("; ")} (paper: PreAct ResNet-18 / ResNet-34 on 45k CIFAR-10 / CIFAR-100 images, 1000 epochs, LR drops at 500 and 750, batch 128, augmentation).`,
     data: {
       rows,
       referenceRows,
@@ -181,8 +178,8 @@ export async function reproduceLabelNoise(profile: Profile): Promise<string> {
     },
     spec,
     claims,
-    wallSeconds: (performance.now() - started) / 1000,
-    ...backendField(results.values()),
+    started,
+    results: results.values(),
   });
 }
 

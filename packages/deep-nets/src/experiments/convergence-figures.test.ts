@@ -5,13 +5,13 @@ import path from "node:path";
 import { InputError, experimentsDir, validate } from "@sam-repro/runner";
 import { initBackend } from "@sam-repro/runtime";
 import { FIGURE_FILES, VERDICTS, type ClaimResult } from "@sam-repro/figures";
-import { DATA_DIR_ENV_VAR, RUNS_DIR_ENV_VAR } from "@sam-repro/deep-nets";
-import { FULL_TRAINING_SET } from "./deep-net-specs.js";
-import { LABEL_NOISE_ID, TRAINING_CONVERGENCE_ID } from "./experiments/deep-net-ids.js";
-import { missingDataReason } from "./experiments/deep-net-shared.js";
-import { trainingConvergenceSettingsSchema } from "./experiments/deep-net-training-convergence.js";
-import { labelNoiseSettingsSchema } from "./experiments/fig12-label-noise.js";
-import { DEEP_NET_CONVERGENCE_FIGURES, reproduce } from "./reproduce.js";
+import { DATA_DIR_ENV_VAR, missingDataReason } from "../data/cifar-files.js";
+import { reproduce } from "../reproduce.js";
+import { RUNS_DIR_ENV_VAR } from "../training/run-store.js";
+import { FULL_TRAINING_SET } from "./convergence-specs.js";
+import { LABEL_NOISE_ID, labelNoiseSettingsSchema } from "./fig12-label-noise.js";
+import { DEEP_NET_FIGURES } from "./figure-table.js";
+import { TRAINING_CONVERGENCE_ID, trainingConvergenceSettingsSchema } from "./training-convergence.js";
 
 const IDS = [TRAINING_CONVERGENCE_ID, LABEL_NOISE_ID];
 const haveCifar10 = missingDataReason("cifar10") === null;
@@ -21,7 +21,7 @@ let temporary: string;
 
 beforeAll(async () => {
   await initBackend("wasm");
-  temporary = mkdtempSync(path.join(os.tmpdir(), "convergence-deep-nets-"));
+  temporary = mkdtempSync(path.join(os.tmpdir(), "convergence-figures-"));
   process.env.SAM_REPRO_REPORTS_DIR = path.join(temporary, "reports");
   process.env[RUNS_DIR_ENV_VAR] = path.join(temporary, "runs");
   process.env.SAM_REPRO_QUIET = "1";
@@ -55,9 +55,11 @@ function expectClaimsOfConfig(id: string, check: (claim: ClaimResult) => void): 
   }
 }
 
-describe("deep-net convergence figures (issue 5 part 3)", () => {
-  test("are registered in this package's reproduce", () => {
-    expect(DEEP_NET_CONVERGENCE_FIGURES.map((figure) => figure.id)).toEqual(IDS);
+describe("figures of convergence in practice (issue 5 part 3)", () => {
+  test("are registered in the figure table, reporting 'not run' without data", () => {
+    const registered = DEEP_NET_FIGURES.filter((figure) => IDS.includes(figure.id));
+    expect(registered.map((figure) => figure.id)).toEqual(IDS);
+    for (const figure of registered) expect(figure.notRunWithoutData).toBe(true);
   });
 
   test("configs: an m that does not divide the batch and a Fig. 12 panel without label noise are input errors naming the field", () => {

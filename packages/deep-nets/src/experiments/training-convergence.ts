@@ -5,14 +5,19 @@
  * paper's Fig. 11, whose content is unknown.
  */
 import { z } from "zod";
-import { declaredRule, judgeThreshold, judgedClaim, loadExperiment, percent, seedsSchema, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
-import { runJobs, samSettingsSchema, type RunResult, type TrainJob } from "@sam-repro/deep-nets";
-import { DASHES, writeFigure, type ClaimResult, type Curve } from "@sam-repro/figures";
-import { finalPoint, firstEpochAtOrBelow, metricSeries, seedBand, type NumericMetric } from "../deep-net-curves.js";
-import { EPOCH_BATCHES, FULL_TRAINING_SET, METHOD_COLORS, trainingConvergenceSpec, type TrainingCurveRow } from "../deep-net-specs.js";
-import { TRAINING_CONVERGENCE_ID } from "./deep-net-ids.js";
-import { backendField, missingDataReason, namedJob, runConfig, runRecord, scaleContext, trainingBaseSchema } from "./deep-net-shared.js";
-import { fmt, writeNotRunFigure } from "./shared.js";
+import { declaredRule, formatSignificant, judgeThreshold, judgedClaim, loadExperiment, percent, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { DASHES, notRunFigure, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
+import { missingDataReason } from "../data/cifar-files.js";
+import { samSettingsSchema } from "../training/config.js";
+import type { RunResult } from "../training/run-store.js";
+import { figureOutput, scaleContext } from "./common.js";
+import { runRecord, trainingBaseSchema } from "./convergence-shared.js";
+import { EPOCH_BATCHES, FULL_TRAINING_SET, METHOD_COLORS, trainingConvergenceSpec, type TrainingCurveRow } from "./convergence-specs.js";
+import { finalPoint, firstEpochAtOrBelow, metricSeries, seedBand, type NumericMetric } from "./curves.js";
+import { runJobs, type TrainJob } from "./jobs.js";
+import { figureBasics, sharedJob } from "./shared-runs.js";
+
+export const TRAINING_CONVERGENCE_ID = "deep-net-training-convergence";
 
 const methodSchema = z.strictObject({
   /** Part of the run names: lower-case words joined by "-". */
@@ -24,7 +29,7 @@ const methodSchema = z.strictObject({
 
 export const trainingConvergenceSettingsSchema = z
   .strictObject({
-    seeds: seedsSchema,
+    ...figureBasics,
     base: trainingBaseSchema,
     methods: z.array(methodSchema).min(1),
     criteria: z.strictObject({
@@ -49,11 +54,9 @@ export type TrainingConvergenceSettings = z.infer<typeof trainingConvergenceSett
 type Method = TrainingConvergenceSettings["methods"][number];
 type ConvergenceJob = TrainJob & { method: Method; seed: number };
 
-/** One run per method and seed, from scratch. */
+/** One run per method and seed, from scratch, named by its config (so the deep-net figures that train the same run share it). */
 export function trainingConvergenceJobs(settings: TrainingConvergenceSettings): ConvergenceJob[] {
-  return settings.seeds.flatMap((seed) =>
-    settings.methods.map((method) => namedJob({ method, seed, config: runConfig(settings.base, { seed, sam: method.sam }) })),
-  );
+  return settings.seeds.flatMap((seed) => settings.methods.map((method) => ({ method, seed, ...sharedJob(settings.base, { seed, sam: method.sam }) })));
 }
 
 /** Per method: the final training error and loss of each seed and the epoch its error first reached the criterion. */
@@ -70,12 +73,12 @@ export interface MethodOutcome {
  * Trains (or reuses) the runs of every method and seed, then writes reports/deep-net-training-convergence/ with the
  * training loss / error curves and the claims of SPEC 5.B5; every claim "not run" when CIFAR-10 is missing.
  */
-export async function reproduceTrainingConvergence(profile: Profile): Promise<string> {
+export async function reproduceTrainingConvergence(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(TRAINING_CONVERGENCE_ID, profile, trainingConvergenceSettingsSchema);
   const settings = config.settings;
   const missing = missingDataReason(settings.base.dataset);
-  if (missing) return writeNotRunFigure(config, missing, started, config.paperFigure);
+  if (missing) return notRunFigure(config, missing, started, config.paperFigure);
 
   const jobs = trainingConvergenceJobs(settings);
   const results = await runJobs(jobs, profile, TRAINING_CONVERGENCE_ID);
@@ -111,21 +114,17 @@ export async function reproduceTrainingConvergence(profile: Profile): Promise<st
       `training set measured on ${Math.min(settings.base.evalTrainSize, settings.base.trainSize ?? 45_000)} images; mean over seeds, band = min..max. No paper figure (candidate for Fig. 11).`,
     ],
   });
-  return writeFigure({
-    id: TRAINING_CONVERGENCE_ID,
-    title: config.title,
-    paperFigure: config.paperFigure,
-    profile,
-    setup: { ...settings, unspecified: config.unspecified },
-    ...(profile !== "paper" ? { scaledDown: `${context} (paper profile: PreAct ResNet-18 width 64 on 45k CIFAR-10 images, 200 epochs, batch 128, augmentation).` } : {}),
+  return figureOutput(config, {
+    setup: settings,
+    scaledDown: `${context} (paper profile: PreAct ResNet-18 width 64 on 45k CIFAR-10 images, 200 epochs, batch 128, augmentation).`,
     data: {
       rows,
       runs: jobs.map((job) => ({ method: job.method.key, seed: job.seed, ...runRecord(job, results.get(job.name), profile) })),
     },
     spec,
     claims,
-    wallSeconds: (performance.now() - started) / 1000,
-    ...backendField(results.values()),
+    started,
+    results: results.values(),
   });
 }
 
@@ -181,10 +180,10 @@ export function trainingConvergenceClaims(config: ExperimentConfig<unknown>, set
         `Epoch at which the training error first reached ${percent(maxTrainError)}, per seed: ${reached}.${incompleteNote} ${context}.`,
     }),
     judgedClaim(config, "train-loss-near-zero", {
-      ourValue: `final training loss ${perMethod((o) => o.finalLosses, fmt)}`,
-      judgement: judgeThreshold(declaredRule(config, "train-loss-near-zero", ["threshold"]), largest((o) => o.finalLosses), settings, fmt),
+      ourValue: `final training loss ${perMethod((o) => o.finalLosses, formatSignificant)}`,
+      judgement: judgeThreshold(declaredRule(config, "train-loss-near-zero", ["threshold"]), largest((o) => o.finalLosses), settings, formatSignificant),
       details:
-        `Training cross-entropy without the weight-decay term (the initial loss is about ln ${settings.base.dataset === "cifar100" ? 100 : 10} = ${fmt(Math.log(settings.base.dataset === "cifar100" ? 100 : 10))}).${incompleteNote} ${context}.`,
+        `Training cross-entropy without the weight-decay term (the initial loss is about ln ${settings.base.dataset === "cifar100" ? 100 : 10} = ${formatSignificant(Math.log(settings.base.dataset === "cifar100" ? 100 : 10))}).${incompleteNote} ${context}.`,
     }),
   ];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { wrapLines } from "./deep-net-specs.js";
+import { wrapLines } from "./subtitles.js";
 
 describe("wrapLines", () => {
   test("breaks long lines after ', ' or '| ' without losing text; short lines stay", () => {
