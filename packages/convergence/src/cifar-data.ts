@@ -1,22 +1,16 @@
 /**
- * Reads the two-class CIFAR-10 subset from the shared datasets directory (gzipped canonical binary files).
- * A missing directory or file is reported as such, never thrown: the figures then say "not run".
+ * Reads the two-class CIFAR-10 subset through @sam-repro/runner's one resolver (SAM_REPRO_DATA_DIR, else the first
+ * default directory that holds CIFAR-10), each file checked against its size and the sha256 of the original. A
+ * missing, unreadable or corrupted file is reported as such, never thrown: the figures then say "not run".
  */
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
-import { DATA_DIR_ENV_VAR, dataDirSetting, defaultDataDirectories } from "@sam-repro/runner";
+import { CIFAR_LAYOUTS, DATA_DIR_ENV_VAR, InputError, findDatasetDirectory, locateDataFile, readVerifiedFile, resolveDataDirectory } from "@sam-repro/runner";
 import { buildFeatureMatrix, selectTwoClasses, type FeatureMatrix } from "./cifar-features.js";
 
 export { DATA_DIR_ENV_VAR };
 
-/** The datasets directory: $SAM_REPRO_DATA_DIR, else <workspace>/../shared/datasets (where the gzipped files are). */
-export function datasetsDir(): string {
-  return dataDirSetting() ?? defaultDataDirectories()[1];
-}
-
 export interface CifarSubsetOptions {
-  /** A file of cifar-10/, e.g. "data_batch_1.bin.gz" (plain .bin also accepted). */
+  /** A file of CIFAR-10, e.g. "data_batch_1.bin.gz" (found plain or gzipped). */
   file: string;
   classes: [number, number];
   maxExamples: number;
@@ -27,16 +21,35 @@ export type CifarSubset =
   | { found: true; features: FeatureMatrix; labels: Float64Array; file: string }
   | { found: false; reason: string; file: string };
 
-/** Loads the subset, or says why it could not (missing file, unreadable data). */
-export function loadCifarSubset(options: CifarSubsetOptions, directory = datasetsDir()): CifarSubset {
-  const file = path.join(directory, "cifar-10", options.file);
-  if (!existsSync(file)) return { found: false, reason: `CIFAR-10 file not found: ${file} (set ${DATA_DIR_ENV_VAR})`, file };
+/** The directory that holds the CIFAR-10 files (in `dataDirectory`, else as the resolver finds it), or why there is none. */
+export function cifar10Directory(dataDirectory?: string): { directory: string } | { reason: string } {
+  try {
+    const root = resolveDataDirectory("cifar10", dataDirectory);
+    const directory = findDatasetDirectory("cifar10", root);
+    return directory ? { directory } : { reason: `CIFAR-10 not found: no ${CIFAR_LAYOUTS.cifar10.test.file}[.gz] under ${root} (set ${DATA_DIR_ENV_VAR})` };
+  } catch (error) {
+    if (error instanceof InputError) return { reason: `CIFAR-10 not found: ${error.message}` };
+    throw error;
+  }
+}
+
+/** Loads the subset from `dataDirectory` (default: the resolver's), or says why it could not (missing, unreadable, corrupted). */
+export function loadCifarSubset(options: CifarSubsetOptions, dataDirectory?: string): CifarSubset {
+  const located = cifar10Directory(dataDirectory);
+  if ("reason" in located) return { found: false, reason: located.reason, file: options.file };
+  const name = options.file.replace(/\.gz$/, "");
+  const layout = CIFAR_LAYOUTS.cifar10;
+  const entry = [...layout.train, layout.test].find((candidate) => candidate.file === name);
+  const file = locateDataFile(located.directory, name);
+  if (!entry || !file) {
+    return { found: false, reason: `CIFAR-10 file not found: ${options.file} in ${located.directory} (set ${DATA_DIR_ENV_VAR})`, file: path.join(located.directory, options.file) };
+  }
   let bytes: Uint8Array;
   try {
-    const content = readFileSync(file);
-    bytes = file.endsWith(".gz") ? gunzipSync(content) : content;
+    bytes = readVerifiedFile(file, "cifar10", entry.records);
   } catch (error) {
-    return { found: false, reason: `CIFAR-10 file unreadable: ${file}: ${(error as Error).message}`, file };
+    if (error instanceof InputError) return { found: false, reason: `CIFAR-10 file unusable: ${error.message}`, file };
+    throw error;
   }
   const records = selectTwoClasses(bytes, options.classes, options.maxExamples);
   if (records.offsets.length < 2) {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { CIFAR10_RECORD_BYTES, buildFeatureMatrix, grayscalePooledFeatures, selectTwoClasses } from "./cifar-features.js";
-import { loadCifarSubset } from "./cifar-data.js";
+import { cifar10Directory, loadCifarSubset } from "./cifar-data.js";
 
 /** Records in the CIFAR-10 binary layout: label byte, then R, G, B planes; every pixel of record k is (r, g, b) = colors[k]. */
 function records(labels: number[], colors: Array<[number, number, number]>): Uint8Array {
@@ -65,18 +65,30 @@ describe("two-class CIFAR-10 features", () => {
     for (let i = 0; i < n; i++) expect(matrix.values[i * 5 + 4]).toBe(1);
   });
 
-  test("loads a gzipped file from the datasets directory, and reports a missing one without throwing", () => {
+  test("a file that is not the original (size, sha256) and a missing file are reported, naming the file, without throwing", () => {
     const directory = mkdtempSync(path.join(os.tmpdir(), "convergence-data-"));
     mkdirSync(path.join(directory, "cifar-10"));
+    writeFileSync(path.join(directory, "cifar-10", "test_batch.bin.gz"), gzipSync(bytes));
     writeFileSync(path.join(directory, "cifar-10", "data_batch_1.bin.gz"), gzipSync(bytes));
-    const loaded = loadCifarSubset({ file: "data_batch_1.bin.gz", classes: [0, 1], maxExamples: 10, pool: 8 }, directory);
-    expect(loaded.found).toBe(true);
-    if (loaded.found) {
-      expect(loaded.features.exampleCount).toBe(4);
-      expect(Array.from(loaded.labels)).toEqual([-1, 1, -1, 1]);
-    }
+    const corrupted = loadCifarSubset({ file: "data_batch_1.bin.gz", classes: [0, 1], maxExamples: 10, pool: 8 }, directory);
+    expect(corrupted.found).toBe(false);
+    if (!corrupted.found) expect(corrupted.reason).toMatch(/data_batch_1\.bin\.gz: 18438 bytes, expected 30730000 \(10000 records of 3073 bytes\); the file is truncated/);
     const missing = loadCifarSubset({ file: "data_batch_2.bin.gz", classes: [0, 1], maxExamples: 10, pool: 8 }, directory);
     expect(missing.found).toBe(false);
     if (!missing.found) expect(missing.reason).toContain("data_batch_2.bin.gz");
+    const noData = loadCifarSubset({ file: "data_batch_1.bin.gz", classes: [0, 1], maxExamples: 10, pool: 8 }, path.join(directory, "none"));
+    expect(noData.found).toBe(false);
+    if (!noData.found) expect(noData.reason).toMatch(/CIFAR-10 not found: .*does not exist/);
+  });
+
+  const real = cifar10Directory();
+  if ("reason" in real) console.warn(`two-class CIFAR-10 features: the test on the real files is skipped: ${real.reason}`);
+  ("directory" in real ? test : test.skip)("reads the real (checksum-verified) CIFAR-10 file the resolver finds: the first examples of the two classes", () => {
+    const loaded = loadCifarSubset({ file: "data_batch_1.bin.gz", classes: [0, 1], maxExamples: 10, pool: 8 });
+    expect(loaded.found).toBe(true);
+    if (loaded.found) {
+      expect(loaded.features.exampleCount).toBe(10);
+      expect(loaded.labels.every((label) => label === 1 || label === -1)).toBe(true);
+    }
   });
 });

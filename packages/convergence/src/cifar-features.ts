@@ -3,9 +3,10 @@
  * canonical binary format are turned into grayscale, average-pooled, standardized features. Pure: bytes in,
  * arrays out (the file reading lives in cifar-data.ts).
  */
+import { recordBytes } from "@sam-repro/runner";
 
 /** Bytes of one CIFAR-10 record: 1 label byte, then 1024 R, 1024 G and 1024 B bytes (32x32, row-major). */
-export const CIFAR10_RECORD_BYTES = 3073;
+export const CIFAR10_RECORD_BYTES = recordBytes("cifar10");
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
 

@@ -48,7 +48,7 @@ export {
 } from "./quadratic-experiments.js";
 export { NonconvexLogisticRegression, regularizerCurvature, type FullEvaluation } from "./logistic-problem.js";
 export { buildFeatureMatrix, grayscalePooledFeatures, selectTwoClasses, CIFAR10_RECORD_BYTES, type FeatureMatrix } from "./cifar-features.js";
-export { DATA_DIR_ENV_VAR, datasetsDir, loadCifarSubset, type CifarSubset, type CifarSubsetOptions } from "./cifar-data.js";
+export { DATA_DIR_ENV_VAR, cifar10Directory, loadCifarSubset, type CifarSubset, type CifarSubsetOptions } from "./cifar-data.js";
 export { dampedNewtonMinimize, newtonSolve, type NewtonResult } from "./newton.js";
 export {
   RATE_SERIES,

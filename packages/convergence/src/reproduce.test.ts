@@ -4,11 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { InputError } from "@sam-repro/runner";
 import { FIGURE_FILES, type ClaimResult } from "@sam-repro/figures";
-import { DATA_DIR_ENV_VAR, datasetsDir } from "./cifar-data.js";
+import { DATA_DIR_ENV_VAR, cifar10Directory } from "./cifar-data.js";
 import { THEORY_FIGURES, reproduce } from "./reproduce.js";
 
-const realDataDir = datasetsDir();
-const haveData = existsSync(path.join(realDataDir, "cifar-10", "data_batch_1.bin.gz"));
+const real = cifar10Directory();
+const haveData = "directory" in real;
+// The directory holding the files is itself a valid data directory.
+const realDataDir = "directory" in real ? real.directory : "";
 const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, data: process.env[DATA_DIR_ENV_VAR], quiet: process.env.SAM_REPRO_QUIET };
 let reports: string;
 

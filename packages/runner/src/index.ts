@@ -33,6 +33,17 @@ export {
   type ExperimentConfig,
 } from "./config.js";
 export { experimentsDir, profileReportsDir, reportsDir, workspaceRoot } from "./paths.js";
+export {
+  CIFAR10_SHA256,
+  CIFAR_LAYOUTS,
+  findDatasetDirectory,
+  locateDataFile,
+  readVerifiedFile,
+  recordBytes,
+  resolveDataDirectory,
+  type DatasetLayout,
+  type DatasetName,
+} from "./cifar-files.js";
 export { DEFAULT_PROFILE, PROFILES, type Profile } from "./profiles.js";
 export * from "./settings.js";
 export { createProgress, type Progress } from "./progress.js";

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { Checkpoint, declaredRule, formatSignificant as fmt, judgeThreshold, judgedClaim, notRunClaim, reportsDir, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
 import { notRunFigure, writeFigure, type ClaimResult } from "@sam-repro/figures";
-import { datasetsDir, loadCifarSubset } from "../cifar-data.js";
+import { cifar10Directory, loadCifarSubset } from "../cifar-data.js";
 import { NonconvexLogisticRegression } from "../logistic-problem.js";
 import type { ProblemSettings } from "../settings.js";
 import { analyzeProblem, type ProblemAnalysis, type RunCache } from "../stochastic-experiment.js";
@@ -80,7 +80,7 @@ const problems = new Map<string, LoadedProblem | { found: false; reason: string 
  * analysis (beta, L*, Hessian range, sigma^2 at w_0 and w*); or why the data could not be read.
  */
 export function loadProblem(settings: ProblemSettings): LoadedProblem | { found: false; reason: string } {
-  const key = JSON.stringify({ directory: datasetsDir(), settings });
+  const key = JSON.stringify({ directory: cifar10Directory(), settings });
   const known = problems.get(key);
   if (known) return known;
   const started = performance.now();

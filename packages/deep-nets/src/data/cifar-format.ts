@@ -6,13 +6,14 @@
  * Pixels are stored as three 32x32 planes (R, then G, then B), each row-major. tfjs convolutions use
  * NHWC, so decoding interleaves the planes into height x width x channel order once, at load time.
  */
+import { recordBytes, type DatasetName } from "@sam-repro/runner";
 
 export const IMAGE_SIZE = 32;
 export const IMAGE_CHANNELS = 3;
 /** Values of one image: 32 * 32 * 3. */
 export const IMAGE_VALUES = IMAGE_SIZE * IMAGE_SIZE * IMAGE_CHANNELS;
 
-export type DatasetName = "cifar10" | "cifar100";
+export type { DatasetName };
 export const DATASET_NAMES: readonly DatasetName[] = ["cifar10", "cifar100"];
 
 /** Number of classes a dataset's labels range over (CIFAR-100: the 100 fine labels). */
@@ -29,10 +30,8 @@ export interface ImageSet {
   classes: number;
 }
 
-/** Bytes per record: label bytes then the 3,072 pixel bytes. */
-export function recordBytes(dataset: DatasetName): number {
-  return (dataset === "cifar10" ? 1 : 2) + IMAGE_VALUES;
-}
+// The dataset names and the record size are @sam-repro/runner's, where the files are read and checked.
+export { recordBytes };
 
 /**
  * Decodes whole records of a CIFAR binary file. The caller has checked that `bytes.length` is a
