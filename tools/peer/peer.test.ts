@@ -6,6 +6,8 @@ import { SeededRandom } from "@sam-repro/runtime";
 import { permuteAxes, tensorMappings, torchNameOf } from "./layout.js";
 import { compareStepLosses, stepLossesFromRunningMeans, welchTest } from "./compare.js";
 import { PARITY_METHOD_NAMES, parityConfig } from "./regime.js";
+import { markdownSection, type ParityReport } from "./report-text.js";
+import { matchesParityConfig } from "./match-run.js";
 
 describe("layout mapping to the PyTorch reference", () => {
   const spec = describeNetwork(modelFromPreset("resnet_tiny", 16, 10));
@@ -112,5 +114,50 @@ describe("regime and declared rule", () => {
     for (const method of [...rules.stepLosses.methods, ...rules.finalErrors.methods]) expect(PARITY_METHOD_NAMES).toContain(method);
     expect(rules.finalErrors.seeds).toEqual([0, 1, 2]);
     expect(rules.finalErrors.alpha).toBe(0.05);
+  });
+});
+
+describe("report section", () => {
+  const rules = { stepLosses: { rule: "R1", why: "W", steps: 50 }, finalErrors: { rule: "R2", withinSeedNoise: "N", equivalenceMargin: 0.02, equivalence: "E" } };
+  const seeds = (ours: number[] | null, torch: number[] | null) =>
+    [0, 1, 2].map((seed) => ({
+      seed,
+      ours: ours ? { directory: `runs/x-s${seed}`, testError: ours[seed]!, trainEvalError: 0, wallSeconds: 1 } : null,
+      torch: torch ? { testError: torch[seed]!, trainEvalError: 0, trainError: 0, seconds: 1 } : null,
+    }));
+
+  test("verdicts follow Welch's test; missing runs are pending, with how many seeds are done", () => {
+    const ours = [0.46, 0.44, 0.45];
+    const close = [0.455, 0.445, 0.452];
+    const far = [0.40, 0.401, 0.399];
+    const agreeing = welchTest(ours, close, 0.05);
+    const differing = welchTest(ours, far, 0.05);
+    const report: ParityReport = {
+      rules,
+      stepLosses: [{ method: "erm", seed: 0, comparison: null, ours: null, torch32: null, torch64: null }],
+      variations: [{ variation: "no-weight-decay", method: "erm", seed: 0, firstFailingStep: 2, maxRelativeDifference: 0.1, secondStep: 1e-3 }],
+      finalErrors: [
+        { method: "erm", perSeed: seeds(ours, close), test: agreeing, verdict: "agrees", equivalent: true },
+        { method: "msam8", perSeed: seeds(ours, far), test: differing, verdict: "differs", equivalent: false },
+        { method: "sam", perSeed: seeds(ours, null), test: null, verdict: "pending", equivalent: null },
+      ],
+      commands: { everything: "npx nx run peer:parity" },
+    };
+    const text = markdownSection(report);
+    expect(agreeing.rejects).toBe(false);
+    expect(differing.rejects).toBe(true);
+    expect(text).toMatch(/\| ERM \| 45\.00% \| 45\.07% \| .* \| agrees \| yes \|/);
+    expect(text).toMatch(/\| 8-SAM \| 45\.00% \| 40\.00% \| \+5\.00 pp .* \| \*\*differs\*\* \| no \|/);
+    expect(text).toContain("pending (3 of ours, 0 of PyTorch's seeds done)");
+    expect(text).toContain("| ERM | - | - | - | - | pending |");
+    expect(text).toContain("| ERM | no-weight-decay | 1.0e-3 | 1.0e-1 | 2 |");
+  });
+
+  test("a stored run matches the parity config whatever its evaluateAtStart, and not with another rho or seed", () => {
+    const expected = parityConfig("msam8", 1);
+    const stored = JSON.parse(JSON.stringify({ ...expected, evaluateAtStart: true }));
+    expect(matchesParityConfig(stored, expected)).toBe(true);
+    expect(matchesParityConfig({ ...stored, sam: { ...stored.sam, rho: 0.05 } }, expected)).toBe(false);
+    expect(matchesParityConfig({ ...stored, seed: 2 }, expected)).toBe(false);
   });
 });

@@ -24,9 +24,20 @@ export interface FinalErrorRow {
   equivalent: boolean | null;
 }
 
+/** The reference with one deliberate difference from our trainer, judged by the step-loss rule against the plain reference. */
+export interface VariationRow {
+  variation: string;
+  method: string;
+  seed: number;
+  firstFailingStep: number | null;
+  maxRelativeDifference: number;
+  secondStep: number | null;
+}
+
 export interface ParityReport {
   rules: { stepLosses: { rule: string; why: string; steps: number }; finalErrors: { rule: string; withinSeedNoise: string; equivalenceMargin: number; equivalence: string } };
   stepLosses: StepLossRow[];
+  variations: VariationRow[];
   finalErrors: FinalErrorRow[];
   commands: Record<string, string>;
 }
@@ -91,6 +102,18 @@ export function markdownSection(report: ParityReport): string {
       "Losses at step 1 and 50 (ours / PyTorch float32 / PyTorch float64): " +
         available.map((row) => `${label(row.method)} ${[row.ours!, row.torch32!, row.torch64!].map((l) => l[0]!.toFixed(6)).join(" / ")} and ${[row.ours!, row.torch32!, row.torch64!].map((l) => (l[49] ?? Number.NaN).toFixed(4)).join(" / ")}`).join("; ") +
         ".",
+    );
+  }
+
+  if (report.variations.length > 0) {
+    lines.push(
+      "",
+      "What the rule detects: the reference with one deliberate difference from our trainer (`train.py --variation`), in " +
+        "place of ours, against the plain reference by the same rule.",
+      "",
+      "| Method | variation | step 2 | max over 50 steps | first step over the limit |",
+      "| --- | --- | --- | --- | --- |",
+      ...report.variations.map((v) => `| ${label(v.method)} | ${v.variation} | ${v.secondStep === null ? "-" : sci(v.secondStep)} | ${sci(v.maxRelativeDifference)} | ${v.firstFailingStep ?? "none (not detected)"} |`),
     );
   }
 

@@ -44,6 +44,23 @@ const stepRows: StepLossRow[] = (rules.stepLosses.methods as ParityMethod[]).map
   return { method, seed, comparison: compareStepLosses(ours.losses, torch32.losses, torch64.losses, stepRule), ours: ours.losses, torch32: torch32.losses, torch64: torch64.losses };
 });
 
+/** The reference with one deliberate difference (train.py --variation), judged by the same rule as ours: does the rule see it? */
+const variations = existsSync(torchDirectory)
+  ? readdirSync(torchDirectory)
+      .flatMap((name) => {
+        const match = /^variation-(.+)-(erm|sam|msam8)-s(\d+)\.json$/.exec(name);
+        return match ? [{ variation: match[1]!, method: match[2]!, seed: Number(match[3]) }] : [];
+      })
+      .sort((a, b) => a.method.localeCompare(b.method) || a.variation.localeCompare(b.variation))
+      .flatMap(({ variation, method, seed }) => {
+        const varied = readJson<LossFile>(path.join(torchDirectory, `variation-${variation}-${method}-s${seed}.json`))!;
+        const row = stepRows.find((r) => r.method === method && r.seed === seed);
+        if (!row?.torch32 || !row.torch64) return [];
+        const comparison = compareStepLosses(varied.losses, row.torch32, row.torch64, stepRule);
+        return [{ variation, method, seed, firstFailingStep: comparison.firstFailingStep, maxRelativeDifference: comparison.maxRelativeDifference, secondStep: comparison.relativeDifference[1] ?? null }];
+      })
+  : [];
+
 /** Our completed runs of this method and seed under runs/deep-nets/cpu whose config is the parity config. */
 function ourRun(method: ParityMethod, seed: number): { directory: string; testError: number; trainEvalError: number | null; wallSeconds: number } | null {
   const base = path.join(runsDirectory(), "deep-nets", "cpu");
@@ -80,10 +97,12 @@ const finalRows: FinalErrorRow[] = (rules.finalErrors.methods as ParityMethod[])
 const report: ParityReport = {
   rules,
   stepLosses: stepRows,
+  variations,
   finalErrors: finalRows,
   commands: {
     everything: "npx nx run peer:parity (tools/peer/run-peer.sh)",
     export: "node --conditions=@sam-repro/source --import tsx tools/peer/export.ts --seed S --out DIR [--record erm,sam,msam8 --steps 50]",
+    variation: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --steps 50 --variation V --out reports/peer-parity/torch/variation-V-M-s0.json",
     reference50: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --steps 50 [--float64] --out reports/peer-parity/torch/steps-M-s0[-f64].json",
     reference30: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --out reports/peer-parity/torch/final-M-sS.json (one thread)",
     ours30: "npx sam-repro train --model resnet_tiny --width 16 --train-size 5000 --test-size 10000 --no-augment --epochs 30 --batch-size 128 --lr 0.1 --schedule cosine --weight-decay 5e-4 --eval-every 5 --seed S [--sam sam --rho 0.1 --m 8] (the coordinator's runs under runs/deep-nets/cpu, matched by config)",

@@ -51,6 +51,11 @@ for method in erm sam msam8; do
   reference "$RESULTS/steps-$method-s0.json" --export "$WORK/export-s0" --method "$method" --steps 50
   reference "$RESULTS/steps-$method-s0-f64.json" --export "$WORK/export-s0" --method "$method" --steps 50 --float64
 done
+# What the rule detects: the reference with one deliberate difference in place of ours.
+for variation in no-weight-decay:erm momentum-0.85:erm lr-previous-step:erm rho-0.09:sam ascent-without-weight-decay:sam; do
+  name=${variation%%:*} method=${variation##*:}
+  reference "$RESULTS/variation-$name-$method-s0.json" --export "$WORK/export-s0" --method "$method" --steps 50 --variation "$name"
+done
 if [ "$STEPS_ONLY" = 0 ]; then
   for method in erm msam8; do
     for seed in 0 1 2; do

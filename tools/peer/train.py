@@ -121,7 +121,7 @@ def objective_gradients(model, params, x, y, weight_decay):
     return loss.detach(), [g + weight_decay * p.detach() for g, p in zip(grads, params)]
 
 
-def sam_gradients(model, params, x, y, weight_decay, rho, m, epsilon=1e-12):
+def sam_gradients(model, params, x, y, weight_decay, rho, m, epsilon=1e-12, ascent_weight_decay=True):
     """m-SAM: per sub-batch of m its own normalized perturbation; gradients at the perturbed points averaged."""
     parts = x.shape[0] // m
     saved = [p.detach().clone() for p in params]
@@ -132,7 +132,7 @@ def sam_gradients(model, params, x, y, weight_decay, rho, m, epsilon=1e-12):
         with torch.no_grad():
             for p, w in zip(params, saved):
                 p.copy_(w)
-        loss, ascent = objective_gradients(model, params, xs, ys, weight_decay)
+        loss, ascent = objective_gradients(model, params, xs, ys, weight_decay if ascent_weight_decay else 0.0)
         loss_sum += loss.item()
         norm = torch.sqrt(sum((g * g).sum() for g in ascent))
         factor = rho / (norm + epsilon)
@@ -160,6 +160,16 @@ def evaluate(model, x, y, batch=500):
     return wrong / x.shape[0], loss_sum / x.shape[0]
 
 
+# Deliberate differences from our trainer, each a plausible porting mistake: does the step-loss rule catch it?
+VARIATIONS = {
+    "no-weight-decay": "lambda = 0 instead of 5e-4",
+    "momentum-0.85": "momentum 0.85 instead of 0.9",
+    "lr-previous-step": "the learning rate of step i taken at fractional epoch epoch + i / steps (one step late)",
+    "rho-0.09": "SAM radius 0.09 instead of 0.1",
+    "ascent-without-weight-decay": "the SAM ascent gradient without the weight-decay term",
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--export", required=True)
@@ -170,6 +180,8 @@ def main():
     parser.add_argument("--record-steps", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--float64", action="store_true", help="train in float64 (how far float32 rounding alone moves the losses)")
+    parser.add_argument("--variation", choices=sorted(VARIATIONS), default=None,
+                        help="train with one deliberate difference from our trainer (shows what the step-loss rule detects)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -205,6 +217,16 @@ def main():
     m = sam.get("m") or batch_size
     rho = sam.get("rho", 0.0)
     weight_decay = config["weightDecay"]
+    momentum = config["momentum"]
+    if args.variation == "no-weight-decay":
+        weight_decay = 0.0
+    if args.variation == "momentum-0.85":
+        momentum = 0.85
+    if args.variation == "rho-0.09":
+        rho = 0.09
+    for group in optimizer.param_groups:
+        group["momentum"] = momentum
+    lr_offset = 0 if args.variation == "lr-previous-step" else 1
     losses = []
     step = 0
     started = time.time()
@@ -212,9 +234,9 @@ def main():
     for epoch in range(epochs):
         order = torch.from_numpy(data["order"][epoch].astype(np.int64))
         for i in range(steps_per_epoch):
-            lr = learning_rate(config["schedule"], config["learningRate"], epoch + (i + 1) / steps_per_epoch, config["epochs"])
+            lr = learning_rate(config["schedule"], config["learningRate"], epoch + (i + lr_offset) / steps_per_epoch, config["epochs"])
             exported = manifest["learningRates"][step]
-            if abs(lr - exported) > 1e-12 * max(1.0, abs(exported)):
+            if args.variation != "lr-previous-step" and abs(lr - exported) > 1e-12 * max(1.0, abs(exported)):
                 raise SystemExit(f"error: step {step + 1}: learning rate {lr} differs from the exported {exported}")
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -224,7 +246,7 @@ def main():
                 loss, grads = objective_gradients(model, params, x, y, weight_decay)
                 loss = loss.item()
             elif variant == "sam" and sam.get("ascentBatch", "same") == "same":
-                loss, grads = sam_gradients(model, params, x, y, weight_decay, rho, m)
+                loss, grads = sam_gradients(model, params, x, y, weight_decay, rho, m, ascent_weight_decay=args.variation != "ascent-without-weight-decay")
             else:
                 raise SystemExit(f"error: method {args.method}: variant {variant!r} is not in the reference (sgd, sam)")
             for p, g in zip(params, grads):
@@ -250,6 +272,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "dtype": "float64" if args.float64 else "float32",
+        "variation": args.variation,
         "steps": step,
         "epochs": epochs if not stop or args.steps is None else None,
         "losses": losses,
