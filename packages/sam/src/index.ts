@@ -24,6 +24,12 @@ export {
   type Float64StepResult,
 } from "./float64/float64-sam.js";
 export { addAscentStep, l2Norm, projectOntoBall } from "./float64/perturbation.js";
+/**
+ * The same perturbation pieces over lists of tfjs tensors (one global l2 norm, or one per replica):
+ * `tensorPerturbation.ascentStep`, `.projectOntoBall`, `.globalNorm`, `.asamScaleOf`; what SamOptimizer,
+ * grouped m-SAM, the m-sharpness measure and the benchmarks are built from (docs/spec.md 1.3).
+ */
+export * as tensorPerturbation from "./tfjs/tensor-perturbation.js";
 export {
   SamOptimizer,
   ASCENT_BATCH_SOURCES,

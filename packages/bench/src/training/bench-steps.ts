@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { SamOptimizer, withGroupedLoss, type LossFunction } from "@sam-repro/sam";
+import { SamOptimizer, tensorPerturbation, withGroupedLoss, type LossFunction } from "@sam-repro/sam";
 import { hasGroupedConv2D } from "@sam-repro/runtime";
 import type { BenchModel } from "./bench-models.js";
 
@@ -30,10 +30,7 @@ export function sgdStep(model: BenchModel, batch: BenchBatch, learningRate: numb
 
 /** Gradient of L_B at w + rho g / ||g|| with g = grad L_B(w); the variables are restored to w. */
 function perturbedGradients(model: BenchModel, batch: BenchBatch, rho: number): tf.Tensor[] {
-  const ascent = gradients(model, batch);
-  const norm = tf.sqrt(tf.addN(ascent.map((g) => tf.sum(tf.square(g)))));
-  const scale = tf.div(rho, tf.add(norm, 1e-12));
-  const deltas = ascent.map((g) => tf.mul(g, scale));
+  const deltas = tensorPerturbation.ascentStep("sam", null, gradients(model, batch), rho, 1e-12, null);
   model.variables.forEach((v, i) => v.assign(tf.add(v, deltas[i]!)));
   const descent = gradients(model, batch);
   model.variables.forEach((v, i) => v.assign(tf.sub(v, deltas[i]!)));
@@ -46,25 +43,18 @@ export function samStep(model: BenchModel, batch: BenchBatch, learningRate: numb
 }
 
 /**
- * m-SAM (SPEC 1.3a): the batch is split into b/m sub-batches of m examples; each gets its own
- * perturbation, and the step follows the average of the perturbed gradients.
+ * m-SAM (SPEC 1.3a) as the official code computes it: the batch is split into b/m sub-batches of m
+ * examples, one after another, each with its own perturbation; the step follows the average of the
+ * perturbed gradients. SamOptimizer's sub-batch loop (a plain loss, so no grouped two-pass form).
  */
 export function mSamStep(model: BenchModel, batch: BenchBatch, m: number, learningRate: number, rho: number): void {
-  const size = batch.images.shape[0];
-  if (size % m !== 0) throw new Error(`m-SAM: batch ${size} is not a multiple of m = ${m}`);
-  tf.tidy(() => {
-    let sum: tf.Tensor[] | null = null;
-    for (let start = 0; start < size; start += m) {
-      const part = tf.tidy(() => {
-        const sub = { images: tf.slice(batch.images, [start, 0, 0, 0], [m, -1, -1, -1]), labels: tf.slice(batch.labels, [start, 0], [m, -1]) };
-        const grads = perturbedGradients(model, sub, rho);
-        return sum ? grads.map((g, i) => tf.add(sum![i]!, g)) : grads;
-      });
-      sum?.forEach((t) => t.dispose());
-      sum = part;
-    }
-    descend(model, sum!.map((g) => tf.div(g, size / m)), learningRate);
-  });
+  const plain: LossFunction = ({ x, y }) => tf.losses.softmaxCrossEntropy(y, model.logits(x as tf.Tensor4D)) as tf.Scalar;
+  const sam = new SamOptimizer(tf.train.sgd(learningRate), { variant: "sam", rho, subBatchSize: m }, model.variables);
+  try {
+    sam.step(plain, { x: batch.images, y: batch.labels });
+  } finally {
+    sam.dispose();
+  }
 }
 
 /**

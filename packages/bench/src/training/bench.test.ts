@@ -30,14 +30,15 @@ describe("training benchmark", () => {
     await initBackend();
   });
 
-  test("SAM with rho = 0 is SGD, and m-SAM with one sub-batch is SAM (same weights bit for bit)", () => {
+  test("SAM with rho = 0 is SGD (bit for bit), and m-SAM with one sub-batch (SamOptimizer's loop) is the bench's SAM step to float32 rounding", () => {
     const sgd = weightsAfter((model, batch) => sgdStep(model, batch, 0.1));
     const samNoRadius = weightsAfter((model, batch) => samStep(model, batch, 0.1, 0));
     const sam = weightsAfter((model, batch) => samStep(model, batch, 0.1, 0.05));
     const oneSubBatch = weightsAfter((model, batch) => mSamStep(model, batch, 4, 0.1, 0.05));
     const twoSubBatches = weightsAfter((model, batch) => mSamStep(model, batch, 2, 0.1, 0.05));
     samNoRadius.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(sgd[i]!)));
-    oneSubBatch.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(sam[i]!)));
+    // Two implementations of the same update (SamOptimizer's descent goes through tf.train.sgd): equal up to rounding.
+    oneSubBatch.forEach((w, i) => w.forEach((value, j) => expect(Math.abs(value - sam[i]![j]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(sam[i]![j]!)))));
     // A real perturbation changes the step; separate perturbations per sub-batch change it again.
     expect(Array.from(sam[0]!)).not.toEqual(Array.from(sgd[0]!));
     expect(Array.from(twoSubBatches[0]!)).not.toEqual(Array.from(sam[0]!));

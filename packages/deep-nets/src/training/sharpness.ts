@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { tensorPerturbation } from "@sam-repro/sam";
 import type { ImageSet } from "../data/cifar-format.js";
 import { gatherBatch } from "../data/augment.js";
 import type { ResNet } from "../models/resnet.js";
@@ -69,18 +70,16 @@ export function measureSharpness(model: ResNet, set: ImageSet, indices: Int32Arr
               model.parameters,
             );
             const gradients = model.parameters.map((v) => grads[v.name] ?? tf.zerosLike(v));
-            const norm = globalNorm(gradients);
-            const stepped = delta.map((d, i) => tf.add(d, tf.mul(gradients[i]!, tf.div(stepSize, tf.add(norm, 1e-12)))));
-            const steppedNorm = globalNorm(stepped);
-            const factor = tf.minimum(1, tf.div(settings.rho, tf.add(steppedNorm, 1e-12)));
-            return stepped.map((d) => tf.mul(d, factor));
+            // SAM's own normalized ascent step and ball projection (@sam-repro/sam), one global norm.
+            const stepped = tensorPerturbation.ascentStep("sam", delta, gradients, stepSize, ASCENT_EPSILON, null);
+            return tensorPerturbation.projectOntoBall(stepped, settings.rho, null);
           });
           tf.dispose(delta);
           delta = next;
         }
         placeAt(delta);
         const [loss1, error1] = lossAndError(model, x, y);
-        const norm = tf.tidy(() => globalNorm(delta).dataSync()[0]!);
+        const norm = tf.tidy(() => tensorPerturbation.globalNorm(delta).dataSync()[0]!);
         tf.dispose(delta);
         if (loss1 - loss0 > best.increase) best = { increase: loss1 - loss0, loss: loss1, error: error1, norm };
       }
@@ -108,12 +107,10 @@ export function measureSharpness(model: ResNet, set: ImageSet, indices: Int32Arr
   };
 }
 
-/** sqrt(sum_i ||t_i||^2): one l2 norm over all tensors. */
-export function globalNorm(tensors: tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t))))));
-}
+/** The epsilon in g/(||g|| + eps) of the ascent direction (the value this measure always used). */
+const ASCENT_EPSILON = 1e-12;
 
 function scaleToNorm(tensors: tf.Tensor[], radius: number): tf.Tensor[] {
-  const norm = globalNorm(tensors);
+  const norm = tensorPerturbation.globalNorm(tensors);
   return tensors.map((t) => tf.mul(t, tf.div(radius, tf.add(norm, 1e-12))));
 }
