@@ -19,6 +19,8 @@ export interface FinalErrorRow {
     torch: { testError: number; trainEvalError: number; trainError: number; seconds: number } | null;
   }>;
   test: WelchTest | null;
+  /** Descriptive: mean of the same-seed differences ours - PyTorch with its two-sided 95% paired t interval (>= 2 pairs). */
+  paired?: { n: number; mean: number; interval: [number, number] } | null;
   verdict: "agrees" | "differs" | "pending";
   /** Whether the 95% interval lies inside +-equivalenceMargin; null while pending. */
   equivalent: boolean | null;
@@ -144,6 +146,16 @@ export function markdownSection(report: ParityReport): string {
     }
     lines.push(
       `| ${label(row.method)} | ${pct(t.meanA)} | ${pct(t.meanB)} | ${pp(t.difference)} [${pp(t.interval[0])}, ${pp(t.interval[1])}] | ${t.t.toFixed(2)} (${t.df}), ${t.pValue.toFixed(3)} | ${t.rejects ? "**differs**" : "agrees"} | ${row.equivalent ? "yes" : "no"} |`,
+    );
+  }
+  const paired = report.finalErrors.filter((row) => row.paired);
+  if (paired.length > 0) {
+    lines.push(
+      "",
+      "Same-seed pairs (descriptive, not the verdict; a seed fixes the subset, initial weights and batch order on both sides), " +
+        "mean of ours - PyTorch [95% paired t interval]: " +
+        paired.map((row) => `${label(row.method)} ${pp(row.paired!.mean)} [${pp(row.paired!.interval[0])}, ${pp(row.paired!.interval[1])}] over ${row.paired!.n} seeds`).join("; ") +
+        ".",
     );
   }
   const erm = report.finalErrors.find((row) => row.method === "erm")?.test;

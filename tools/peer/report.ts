@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { reportsDir, workspaceRoot, writeFileAtomic, writeJsonAtomic } from "@sam-repro/runner";
+import { pairedDifferences, pairedStatistics, reportsDir, workspaceRoot, writeFileAtomic, writeJsonAtomic } from "@sam-repro/runner";
 import { runsDirectory } from "../../packages/deep-nets/src/training/run-store.js";
 import { compareStepLosses, welchTest, type StepLossRule } from "./compare.js";
 import { parityConfig, type ParityMethod } from "./regime.js";
@@ -85,10 +85,14 @@ const finalRows: FinalErrorRow[] = (rules.finalErrors.methods as ParityMethod[])
   const complete = ours.length === seeds.length && torch.length === seeds.length;
   const test = complete ? welchTest(ours, torch, rules.finalErrors.alpha) : null;
   const margin = rules.finalErrors.equivalenceMargin as number;
+  // Descriptive, not the verdict: a seed fixes the subset, the initial weights and the batch order on both sides.
+  const pairs = pairedStatistics(pairedDifferences(perSeed.map((row) => row.ours?.testError), perSeed.map((row) => row.torch?.testError)), rules.finalErrors.alpha / 2);
+  const paired = pairs.n >= 2 ? { n: pairs.n, mean: pairs.mean, interval: [pairs.lower, pairs.upper] as [number, number] } : null;
   return {
     method,
     perSeed,
     test,
+    paired,
     verdict: test === null ? "pending" : test.rejects ? "differs" : "agrees",
     equivalent: test === null ? null : test.interval[0] > -margin && test.interval[1] < margin,
   };
