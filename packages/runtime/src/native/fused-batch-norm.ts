@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { NATIVE_BACKEND_NAME } from "./native-backend.js";
+import { registerFusedNormalization } from "./fused-norm-registration.js";
 import { float32Of } from "./native-kernels.js";
 import type { KernelArgs } from "./grouped-conv2d.js";
 
@@ -44,20 +44,5 @@ function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
 
 /** Registers the forward kernel on the native backend and its gradient (through the backward kernel). */
 export function registerFusedBatchNorm(): void {
-  tf.registerKernel({ kernelName: FUSED_BATCH_NORM, backendName: NATIVE_BACKEND_NAME, kernelFunc: forward as unknown as tf.KernelFunc });
-  tf.registerGradient({
-    kernelName: FUSED_BATCH_NORM,
-    inputsToSave: ["x", "gamma"],
-    outputsToSave: [true, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [x, gamma, y, mean, variance] = saved as tf.Tensor[];
-      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(
-        FUSED_BATCH_NORM_GRAD,
-        { dy, x: x!, y: y!, gamma: gamma!, mean: mean!, variance: variance! },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-      return { x: () => dx!, gamma: () => tf.reshape(dgamma!, gamma!.shape), beta: () => tf.reshape(dbeta!, gamma!.shape) };
-    },
-  });
+  registerFusedNormalization(FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, forward as unknown as tf.KernelFunc);
 }
