@@ -1,28 +1,29 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import { STOP_SIGNALS, StopRequestedError, installStopHandlers, resetStopRequest } from "@sam-repro/runner";
 import { initBackend } from "@sam-repro/runtime";
-import { SamOptimizer } from "@sam-repro/sam";
 import { syntheticCifar } from "../data/test-files.js";
-import { modelFromPreset } from "../models/architecture.js";
-import { ResNet } from "../models/resnet.js";
 import { trainConfigSchema, type TrainConfigInput } from "./config.js";
-import { batchTensors } from "./prepared-data.js";
-import { METRICS_FILE, readWeightsFile } from "./run-store.js";
-import { learningRateAt } from "./schedule.js";
+import { CHECKPOINT_FILE, METRICS_FILE, RESULT_FILE, readWeightsFile, type RunCheckpointState } from "./run-store.js";
 import { trainRun } from "./trainer.js";
 
 let temporary: string;
 const data = syntheticCifar(200, 64, 10, 1);
 
+// The CLI's stop handlers, installed in this process so that a test can deliver a "signal" with process.emit; removed after.
+const listenersBefore = new Map(STOP_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
 beforeAll(async () => {
   await initBackend("wasm");
   temporary = mkdtempSync(path.join(os.tmpdir(), "deep-nets-trainer-"));
   process.env.SAM_REPRO_QUIET = "1";
+  installStopHandlers(() => {});
 });
-afterAll(() => rmSync(temporary, { recursive: true, force: true }));
+afterAll(() => {
+  for (const signal of STOP_SIGNALS) for (const listener of process.listeners(signal)) if (!listenersBefore.get(signal)!.includes(listener)) process.off(signal, listener);
+  rmSync(temporary, { recursive: true, force: true });
+});
 
 function smokeConfig(overrides: Partial<TrainConfigInput> = {}) {
   return trainConfigSchema.parse({
@@ -38,15 +39,6 @@ function smokeConfig(overrides: Partial<TrainConfigInput> = {}) {
     ...overrides,
   });
 }
-
-describe("learning-rate schedules (SPEC 4.1)", () => {
-  test("piecewise drops by 10 at 50% and by 100 at 75%; cosine follows 0.5 + 0.5 cos(pi t/E)", () => {
-    expect([0, 49.9, 50, 74.9, 75, 99].map((t) => learningRateAt("piecewise", 0.1, t, 100))).toEqual([0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
-    expect(learningRateAt("cosine", 0.1, 50, 100)).toBeCloseTo(0.05, 12);
-    expect(learningRateAt("cosine", 0.1, 100, 100)).toBeCloseTo(0, 12);
-    expect(learningRateAt("constant", 0.02, 77, 100)).toBe(0.02);
-  });
-});
 
 describe("training runs", () => {
   test("killing a run after an epoch and starting it again ends with the same numbers and weights", async () => {
@@ -93,22 +85,37 @@ describe("training runs", () => {
   });
 });
 
-describe("memory", () => {
-  test("tensor count stays flat across SAM steps of a BatchNorm model", () => {
-    const model = new ResNet(modelFromPreset("resnet_tiny", 4, 10), 0);
-    const optimizer = new SamOptimizer(tf.train.momentum(0.05, 0.9), { variant: "sam", rho: 0.05, subBatchSize: 8, weightDecay: 5e-4, batchNormStatistics: "both-passes" }, model.parameters);
-    const lossFn = (batch: { x: tf.Tensor; y: tf.Tensor }, pass: { updateStatistics: boolean }) =>
-      tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y as tf.Tensor1D, 10), model.apply(batch.x as tf.Tensor4D, { training: true, updateStatistics: pass.updateStatistics })) as tf.Scalar;
-    const pixels = data.train.images.subarray(0, 16 * 3072);
-    const batch = batchTensors(pixels, data.train.labels.slice(0, 16));
-    const counts: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      optimizer.step(lossFn, batch, { learningRate: 0.05 });
-      counts.push(tf.memory().numTensors);
-    }
-    expect(new Set(counts.slice(1)).size).toBe(1);
-    tf.dispose([batch.x, batch.y]);
-    optimizer.dispose();
-    model.dispose();
+describe("stop signals", () => {
+  const numbers = (r: { metrics: { elapsedSeconds: number; imagesPerSecond: number }[] }) => r.metrics.map(({ elapsedSeconds: _e, imagesPerSecond: _i, ...rest }) => rest);
+  // SIGTERM at `step` (4 steps per epoch): the run stops there with a checkpoint, and the rerun ends as the straight run.
+  async function stopAndResume(name: string, step: number) {
+    const config = smokeConfig({ epochs: 3, sam: { variant: "sam", rho: 0.05 }, emaTau: 0.5 });
+    const straight = await trainRun(config, { directory: path.join(temporary, `${name}-straight`), data });
+    const directory = path.join(temporary, name);
+    const stopping = trainRun(config, { directory, data, onStep: (info) => info.step === step && process.emit("SIGTERM") });
+    await expect(stopping).rejects.toThrow(StopRequestedError);
+    resetStopRequest();
+    expect(existsSync(path.join(directory, RESULT_FILE))).toBe(false);
+    const stopped = JSON.parse(readFileSync(path.join(directory, CHECKPOINT_FILE), "utf8")).state as RunCheckpointState;
+    expect(stopped.steps).toBe(step);
+    const resumed = await trainRun(config, { directory, data });
+    expect(numbers(resumed)).toEqual(numbers(straight));
+    expect(readWeightsFile(path.join(directory, resumed.weightsFile))).toEqual(readWeightsFile(path.join(temporary, `${name}-straight`, straight.weightsFile)));
+    expect(readdirSync(directory).filter((file) => file.endsWith(".bin"))).toEqual([resumed.weightsFile]);
+    return stopped;
+  }
+
+  test("inside an epoch: a checkpoint of the partial epoch at that step, resumed to the same numbers and weights", async () => {
+    const stopped = await stopAndResume("signal-mid-epoch", 6);
+    expect(stopped.epochsCompleted).toBe(1);
+    expect(stopped.partialEpoch?.batchesDone).toBe(2);
+    expect(stopped.weightsFile).toBe("weights-0001-00002.bin");
+  });
+
+  test("at an epoch's last step: the epoch's checkpoint, no partial epoch, resumed to the same numbers and weights", async () => {
+    const stopped = await stopAndResume("signal-epoch-end", 4);
+    expect(stopped.epochsCompleted).toBe(1);
+    expect(stopped.partialEpoch).toBeUndefined();
+    expect(stopped.weightsFile).toBe("weights-0001.bin");
   });
 });
