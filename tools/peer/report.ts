@@ -61,6 +61,19 @@ const variations = existsSync(torchDirectory)
       })
   : [];
 
+/** Tensor by tensor after step 1 (state-after-steps.ts vs train.py --compare-state), beside PyTorch's own float32-vs-float64. */
+const stateAfterFirstStep = (rules.stepLosses.methods as ParityMethod[]).flatMap((method) => {
+  type StateFile = { stateDifference: Record<string, number> };
+  const ours = readJson<StateFile>(path.join(torchDirectory, `state-after-1-${method}-s0.json`));
+  const rounding = readJson<StateFile>(path.join(torchDirectory, `state-after-1-${method}-s0-f32-vs-f64.json`));
+  if (!ours || !rounding) return [];
+  const summary = (differences: Record<string, number>, statistics: boolean) => {
+    const values = Object.entries(differences).filter(([name]) => /running_(mean|var)$/.test(name) === statistics).map(([, v]) => v).sort((a, b) => a - b);
+    return { max: values[values.length - 1]!, median: values[Math.floor(values.length / 2)]! };
+  };
+  return [{ method, weights: { ours: summary(ours.stateDifference, false), rounding: summary(rounding.stateDifference, false) }, statistics: { ours: summary(ours.stateDifference, true), rounding: summary(rounding.stateDifference, true) } }];
+});
+
 /** Our completed runs of this method and seed under runs/deep-nets/cpu whose config is the parity config. */
 function ourRun(method: ParityMethod, seed: number): { directory: string; testError: number; trainEvalError: number | null; wallSeconds: number } | null {
   const base = path.join(runsDirectory(), "deep-nets", "cpu");
@@ -102,11 +115,13 @@ const report: ParityReport = {
   rules,
   stepLosses: stepRows,
   variations,
+  stateAfterFirstStep,
   finalErrors: finalRows,
   commands: {
     everything: "npx nx run peer:parity (tools/peer/run-peer.sh)",
     export: "node --conditions=@sam-repro/source --import tsx tools/peer/export.ts --seed S --out DIR [--record erm,sam,msam8 --steps 50]",
     variation: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --steps 50 --variation V --out reports/peer-parity/torch/variation-V-M-s0.json",
+    stateAfterStep1: "node --conditions=@sam-repro/source --import tsx tools/peer/state-after-steps.ts --export DIR --method M --out STATE; nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --steps 1 --compare-state STATE --out reports/peer-parity/torch/state-after-1-M-s0.json (and --dump-state / --float64 --compare-state for PyTorch's own rounding)",
     reference50: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --steps 50 [--float64] --out reports/peer-parity/torch/steps-M-s0[-f64].json",
     reference30: "nice -n 10 /usr/bin/python3 tools/peer/train.py --export DIR --method M --out reports/peer-parity/torch/final-M-sS.json (one thread)",
     ours30: "npx sam-repro train --model resnet_tiny --width 16 --train-size 5000 --test-size 10000 --no-augment --epochs 30 --batch-size 128 --lr 0.1 --schedule cosine --weight-decay 5e-4 --eval-every 5 --seed S [--sam sam --rho 0.1 --m 8] (the coordinator's runs under runs/deep-nets/cpu, matched by config)",

@@ -180,6 +180,9 @@ def main():
     parser.add_argument("--record-steps", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--float64", action="store_true", help="train in float64 (how far float32 rounding alone moves the losses)")
+    parser.add_argument("--dump-state", default=None, help="write the final state_dict as DIR/<name>.f32 (float32)")
+    parser.add_argument("--compare-state", default=None,
+                        help="a directory of our tensors after the same steps (state-after-steps.ts): per-tensor relative difference")
     parser.add_argument("--variation", choices=sorted(VARIATIONS), default=None,
                         help="train with one deliberate difference from our trainer (shows what the step-loss rule detects)")
     args = parser.parse_args()
@@ -284,6 +287,23 @@ def main():
         train_eval_error, _ = evaluate(model, eval_x, eval_y)
         train_error, _ = evaluate(model, data["train_x"], data["train_y"])
         result.update({"testError": test_error, "testLoss": test_loss, "trainEvalError": train_eval_error, "trainError": train_error})
+    if args.dump_state is not None:
+        os.makedirs(args.dump_state, exist_ok=True)
+        for name, tensor in model.state_dict().items():
+            if not name.endswith("num_batches_tracked"):
+                tensor.detach().float().numpy().tofile(os.path.join(args.dump_state, name + ".f32"))
+    if args.compare_state is not None:
+        # max |ours - reference| / max |reference| per tensor (weights and BatchNorm running statistics).
+        differences = {}
+        for name, tensor in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            ours = torch.from_numpy(np.fromfile(os.path.join(args.compare_state, name + ".f32"), dtype=np.float32).reshape(tensor.shape))
+            reference = tensor.detach().float()
+            differences[name] = ((ours - reference).abs().max() / reference.abs().max().clamp_min(1e-30)).item()
+        result["stateDifference"] = differences
+        worst = max(differences, key=differences.get)
+        print(f"state after {step} steps: largest relative difference {differences[worst]:.2e} ({worst})", file=sys.stderr)
     directory = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(directory, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as f:
