@@ -82,6 +82,13 @@ describe("forward pass", () => {
     bn.dispose();
   });
 
+  test("building and disposing a model leaves no tensor behind (the initial values are freed)", () => {
+    const before = tf.memory().numTensors;
+    new ResNet({ architecture: "preact", blocks: [1, 1], width: 4, normalization: "batch", classes: 10 }, 0).dispose();
+    new ResNet({ architecture: "preact", blocks: [1, 1], width: 4, normalization: "group", classes: 10 }, 1).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   test("the standard ResNet (post-activation) runs and no tensors leak from forward passes", () => {
     const model = new ResNet({ architecture: "standard", blocks: [1, 1], width: 4, normalization: "batch", classes: 7 }, 0);
     const x = tf.randomUniform([2, 32, 32, 3]) as tf.Tensor4D;

@@ -63,7 +63,10 @@ export class ResNet {
     this.spec = describeNetwork(config);
     const random = new SeededRandom(seed * 65537 + 3);
     const make = (spec: ParameterSpec, trainable: boolean) => {
-      const variable = tf.variable(tf.tensor(initialValues(spec, random), spec.shape, "float32"), trainable, `${spec.name}#${uniqueSuffix()}`);
+      // The variable keeps its own reference to the data: the initial tensor is freed here (it leaked before).
+      const initial = tf.tensor(initialValues(spec, random), spec.shape, "float32");
+      const variable = tf.variable(initial, trainable, `${spec.name}#${uniqueSuffix()}`);
+      initial.dispose();
       this.byName.set(spec.name, variable);
       return variable;
     };
