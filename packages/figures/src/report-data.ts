@@ -52,6 +52,30 @@ export function readFigures(reportsDirectory: string, experimentsDirectory?: str
   return entries.sort(compareFigures);
 }
 
+/** A figure with a config in experiments/ and nothing written for it in the reports directory. */
+export interface FigureNotRun {
+  id: string;
+  title: string;
+  package: string;
+}
+
+/**
+ * The configs of experiments/ whose figure has no meta.json in the reports directory (not yet run at this
+ * profile, or removed because its settings changed): the report lists them rather than leave them out silently.
+ */
+export function figuresNotRun(reportsDirectory: string, experimentsDirectory: string): FigureNotRun[] {
+  if (!existsSync(experimentsDirectory)) return [];
+  return readdirSync(experimentsDirectory)
+    .filter((file) => file.endsWith(".json"))
+    .map((file) => file.slice(0, -".json".length))
+    .filter((id) => !existsSync(path.join(reportsDirectory, id, "meta.json")))
+    .map((id) => {
+      const config = readConfig(experimentsDirectory, id) ?? {};
+      return { id, title: typeof config.title === "string" ? config.title : id, package: typeof config.package === "string" ? config.package : "?" };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
 /** reports/timings.json, or an empty record. */
 export function readTimings(reportsDirectory: string): ReproduceTimings {
   const file = path.join(reportsDirectory, TIMINGS_FILE);

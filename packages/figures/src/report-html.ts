@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { formatDuration, type ReproduceTimings } from "./report-data.js";
+import { formatDuration, type FigureNotRun, type ReproduceTimings } from "./report-data.js";
 import { REGENERATE_COMMAND, REPORT_INTRO, REPORT_TITLE, shortHeading, type ReportContext } from "./report-markdown.js";
 import { OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
 import { PAGE_STYLE, pageScript } from "./report-page.js";
@@ -47,6 +47,7 @@ export function renderHtml(
   context: ReportContext,
   libraries: ReadonlyArray<{ name: string; code: string }>,
   livePanels: readonly LivePanel[] = [],
+  notRun: readonly FigureNotRun[] = [],
 ): string {
   const allClaims = figures.flatMap((figure) => figure.claims);
   const charted = figures.filter((figure) => figure.spec !== null);
@@ -102,6 +103,17 @@ export function renderHtml(
     "</nav>",
     "<main>",
     `<p>${escapeHtml(REPORT_INTRO)}</p>`,
+    ...(notRun.length > 0
+      ? [
+          '<section id="not-run">',
+          "<h2>Not yet run at this profile</h2>",
+          "<p>These figures have a config but no result here (never run at this profile, or removed when their settings changed); their claims are not counted below.</p>",
+          "<ul>",
+          ...notRun.map((figure) => `<li>${escapeHtml(figure.title)} (<code>${escapeHtml(figure.id)}</code>): <code>${escapeHtml(`npx sam-repro reproduce ${figure.package} --only ${figure.id}`)}</code></li>`),
+          "</ul>",
+          "</section>",
+        ]
+      : []),
     '<section id="summary">',
     "<h2>Summary of all claims</h2>",
     `<p>${escapeHtml(countsSentence(allClaims))}</p>`,

@@ -1,5 +1,5 @@
 /** REPORT.md from the figure views (report-model.ts), the same content as index.html: pure text building, no I/O. */
-import { formatDuration, type ReproduceTimings } from "./report-data.js";
+import { formatDuration, type FigureNotRun, type ReproduceTimings } from "./report-data.js";
 import { OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
 
 export { countsSentence } from "./report-model.js";
@@ -23,7 +23,13 @@ export const REPORT_INTRO =
  * The whole REPORT.md: header, contents with verdict counts, summary of all claims, timings, one section per figure,
  * then `extraSections` (ready markdown, e.g. reports/peer-parity/README.md: checks that are not figures).
  */
-export function renderMarkdown(figures: readonly FigureView[], timings: ReproduceTimings, context: ReportContext, extraSections: readonly string[] = []): string {
+export function renderMarkdown(
+  figures: readonly FigureView[],
+  timings: ReproduceTimings,
+  context: ReportContext,
+  extraSections: readonly string[] = [],
+  notRun: readonly FigureNotRun[] = [],
+): string {
   const allClaims = figures.flatMap((figure) => figure.claims);
   const lines: string[] = [
     `# ${REPORT_TITLE}`,
@@ -47,6 +53,18 @@ export function renderMarkdown(figures: readonly FigureView[], timings: Reproduc
       ...figures.map((figure) =>
         row([`[${figure.heading}](#${figure.anchor})`, ...(["holds", "does not hold", "inconclusive", "not run"] as const).map((verdict) => String(figure.counts[verdict]))]),
       ),
+      "",
+    );
+  }
+  if (notRun.length > 0) {
+    lines.push(
+      "## Not yet run at this profile",
+      "",
+      "These figures have a config but no result here (never run at this profile, or removed when their settings changed); their claims are not counted below.",
+      "",
+      "| Figure | id | command |",
+      "| --- | --- | --- |",
+      ...notRun.map((figure) => row([figure.title, `\`${figure.id}\``, `\`npx sam-repro reproduce ${figure.package} --only ${figure.id}\``])),
       "",
     );
   }

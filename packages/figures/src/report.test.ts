@@ -49,6 +49,15 @@ describe("REPORT.md", () => {
     }
   });
 
+  test("configs without a result in the reports directory are listed as not yet run, with the command that runs them", () => {
+    // The temporary reports hold only the two sample figures: every real config of experiments/ is "not yet run" there.
+    const section = markdown.slice(markdown.indexOf("## Not yet run at this profile"), markdown.indexOf("## Summary"));
+    expect(section).toContain("`fig1-perturbations`");
+    expect(section).toContain("npx sam-repro reproduce deep-nets --only fig1-perturbations");
+    expect(section).not.toContain("sample-one");
+    expect(html).toContain("<h2>Not yet run at this profile</h2>");
+  });
+
   test("reports/peer-parity/README.md, when present, is a section after the figures (and not counted as a figure)", () => {
     const parity = markdown.indexOf("## Trainer parity with a PyTorch reference");
     expect(parity).toBeGreaterThan(markdown.indexOf("## Figure 9:"));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { experimentsDir, reportsDir, writeFileAtomic } from "@sam-repro/runner";
-import { formatMachine, readFigures, readTimings, verdictCounts } from "./report-data.js";
+import { figuresNotRun, formatMachine, readFigures, readTimings, verdictCounts } from "./report-data.js";
 import { readLibraryScripts, renderHtml } from "./report-html.js";
 import { livePanel } from "./report-live.js";
 import { renderMarkdown, type ReportContext } from "./report-markdown.js";
@@ -47,8 +47,9 @@ export async function buildReport(reportsDirectory: string = reportsDir()): Prom
       return [];
     },
   );
-  const html = renderHtml(views, timings, context, readLibraryScripts(), panels);
-  writeFileAtomic(markdownFile, renderMarkdown(views, timings, context, readExtraSections(reportsDirectory)));
+  const notRun = figuresNotRun(reportsDirectory, experimentsDir());
+  const html = renderHtml(views, timings, context, readLibraryScripts(), panels, notRun);
+  writeFileAtomic(markdownFile, renderMarkdown(views, timings, context, readExtraSections(reportsDirectory), notRun));
   writeFileAtomic(htmlFile, html);
   const claims = figures.flatMap((figure) => figure.claims);
   return { markdownFile, htmlFile, figures: figures.length, claims: claims.length, counts: verdictCounts(claims) };
