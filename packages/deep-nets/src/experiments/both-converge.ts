@@ -51,7 +51,7 @@ export async function reproduceBothConverge(profile: Profile): Promise<FigureOut
   ]);
   const spec = lineChart({
     title: "ERM and SAM both converge; SAM generalizes better",
-    subtitle: `profile ${profile}; mean over seeds ${settings.seeds.join(", ")}, band = min..max; diamonds: the paper's final values (1000 epochs), drawn at our last epoch`,
+    subtitle: `profile ${profile}; SAM = ${settings.sam.m ? `${settings.sam.m}-SAM` : "SAM (m = the batch)"}, rho ${settings.sam.rho}; mean over seeds ${settings.seeds.join(", ")}, band = min..max; diamonds: the paper's final values (1000 epochs), drawn at our last epoch`,
     data: rows,
     referenceRows,
     x: { field: "epoch", title: "Epoch" },
