@@ -50,7 +50,7 @@ describe("sam-repro command line", () => {
   test("bad input exits non-zero with a message that names the value and the allowed ones", () => {
     const unknownPackage = samRepro("reproduce", "no-such-package");
     expect(unknownPackage.status).toBe(2);
-    expect(unknownPackage.stderr).toContain('unknown package "no-such-package"');
+    expect(unknownPackage.stderr).toContain('unknown package or figure id "no-such-package"');
     expect(unknownPackage.stderr).toContain("implicit-bias");
 
     const badProfile = samRepro("reproduce", "convergence", "--profile", "huge");

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "@jest/globals";
-import { REPORTS_DIR_ENV_VAR, profileReportsDir, workspaceRoot } from "@sam-repro/runner";
-import { formatClaimsSummary, summarizeClaims } from "./reproduce-command.js";
+import { InputError, REPORTS_DIR_ENV_VAR, listExperiments, profileReportsDir, workspaceRoot } from "@sam-repro/runner";
+import { reproduceModules } from "./commands.js";
+import { formatClaimsSummary, reproducePlan, summarizeClaims } from "./reproduce-command.js";
 
 const temporary = mkdtempSync(path.join(os.tmpdir(), "sam-repro-reproduce-"));
 afterAll(() => rmSync(temporary, { recursive: true, force: true }));
@@ -74,3 +75,25 @@ test("reproduce --profile smoke --out DIR --json: figures under DIR, a JSON summ
   expect(summary.counts).toEqual(written.reduce<Record<string, number>>((counts, c) => ({ ...counts, [c.verdict]: (counts[c.verdict] ?? 0) + 1 }), {}));
   expect(existsSync(path.join(out, "timings.json"))).toBe(true);
 }, 300_000);
+
+describe("reproduce <target>: a package or figure ids, and the packages' nx outputs", () => {
+  test("figure ids run in the package their config names, grouped per package; bad targets are one-line input errors", () => {
+    expect(reproducePlan("convergence")).toEqual([{ packageName: "convergence" }]);
+    expect(reproducePlan("deep-nets", ["fig1-perturbations"])).toEqual([{ packageName: "deep-nets", only: ["fig1-perturbations"] }]);
+    expect(reproducePlan("fig6-diag-net,fig1-perturbations,relu-1d")).toEqual([
+      { packageName: "implicit-bias", only: ["fig6-diag-net", "relu-1d"] },
+      { packageName: "deep-nets", only: ["fig1-perturbations"] },
+    ]);
+    expect(() => reproducePlan("fig6-diag-net,no-such-figure")).toThrow(InputError);
+    expect(() => reproducePlan("fig6-diag-net,no-such-figure")).toThrow(/unknown package or figure id "no-such-figure"; allowed values: a package \(.*deep-nets.*\) or figure ids \(.*fig6-diag-net/);
+    expect(() => reproducePlan("fig6-diag-net", ["relu-1d"])).toThrow(/--only "relu-1d" needs a package as target/);
+  });
+
+  test("each package's nx reproduce outputs are exactly its figures in experiments/ (so nx restores every figure from its cache)", () => {
+    for (const packageName of Object.keys(reproduceModules)) {
+      const manifest = JSON.parse(readFileSync(path.join(workspaceRoot(), "packages", packageName, "package.json"), "utf8")) as { nx: { targets: { reproduce: { outputs: string[] } } } };
+      const expected = ["{workspaceRoot}/reports/timings.json", ...listExperiments(packageName).map((id) => `{workspaceRoot}/reports/${id}`)];
+      expect({ packageName, outputs: [...manifest.nx.targets.reproduce.outputs].sort() }).toEqual({ packageName, outputs: expected.sort() });
+    }
+  });
+});

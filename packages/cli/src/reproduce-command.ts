@@ -17,38 +17,58 @@ import {
 import { describeBackend, initBackend } from "@sam-repro/runtime";
 import { reproduceModules } from "./commands.js";
 
-/** `sam-repro reproduce <package>`: runs one experiment package's figures at a profile, then prints a claims summary. */
+/**
+ * `sam-repro reproduce <package | figure ids>`: runs one experiment package's figures (or the figures named,
+ * comma-separated, each by the package its config names) at a profile, then prints a claims summary per package.
+ */
 export function registerReproduceCommand(program: Command): void {
   program
     .command("reproduce")
-    .description("regenerate one package's figures and claims (reports/ for the cpu profile, reports/<profile>/ otherwise)")
-    .argument("<package>", `experiment package: ${Object.keys(reproduceModules).join(", ") || "(none yet)"}`)
+    .description("regenerate one package's figures, or the figures named, and their claims (reports/ for the cpu profile, reports/<profile>/ otherwise)")
+    .argument("<target>", `experiment package (${Object.keys(reproduceModules).join(", ") || "none yet"}) or comma-separated figure ids`)
     .option("--profile <name>", "smoke | quick | cpu | paper (env SAM_REPRO_PROFILE; default cpu)")
-    .option("--only <ids>", "comma-separated figure ids to run (default: all of the package)")
+    .option("--only <ids>", "with a package: comma-separated figure ids to run (default: all of the package)")
     .option("--out <dir>", `where the figures go (env ${REPORTS_DIR_ENV_VAR}; default reports/ at the cpu profile, reports/<profile>/ otherwise)`)
-    .option("--json", "print the claims summary as one JSON object on stdout")
-    .action(async (packageName: string, options: { profile?: string; only?: string; out?: string; json?: boolean }) => {
-      const load = reproduceModules[packageName];
-      if (!load) {
-        throw new InputError(
-          `reproduce: unknown package "${packageName}"; allowed values: ${Object.keys(reproduceModules).join(", ")}`,
-        );
-      }
-      const profile = parseProfile(options.profile);
+    .option("--json", "print each package's claims summary as one JSON object (a line) on stdout")
+    .action(async (target: string, options: { profile?: string; only?: string; out?: string; json?: boolean }) => {
       const only = options.only?.split(",").map((id) => id.trim()).filter(Boolean);
+      const plan = reproducePlan(target, only);
+      const profile = parseProfile(options.profile);
       const out = profileReportsDir(profile, options.out);
       checkOutputLocation(out, options.out != null ? "--out" : "reports directory");
       // Every figure writer (and every worker process) takes its directory from the environment.
       setSetting(REPORTS_DIR_ENV_VAR, out);
       process.stderr.write(`${describeBackend(await initBackend())}\n`);
-      const started = performance.now();
-      await (await load()).reproduce({ profile, ...(only ? { only } : {}) });
-      const seconds = (performance.now() - started) / 1000;
-      recordReproduceTiming(packageName, seconds, profile, only, out);
-      const summary = summarizeClaims(packageName, profile, out, only ?? listExperiments(packageName), seconds);
-      if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stderr.write(formatClaimsSummary(summary));
+      for (const { packageName, only: ids } of plan) {
+        const started = performance.now();
+        await (await reproduceModules[packageName]!()).reproduce({ profile, ...(ids ? { only: ids } : {}) });
+        const seconds = (performance.now() - started) / 1000;
+        recordReproduceTiming(packageName, seconds, profile, ids, out);
+        const summary = summarizeClaims(packageName, profile, out, ids ?? listExperiments(packageName), seconds);
+        if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else process.stderr.write(formatClaimsSummary(summary));
+      }
     });
+}
+
+/**
+ * What `reproduce <target>` runs: a package (with --only, some of its figures), or figure ids grouped by
+ * the package each config names, packages in the order of reproduceModules. One-line input errors name
+ * the unknown value and what is allowed; nothing runs before the whole target is checked.
+ */
+export function reproducePlan(target: string, only?: string[]): Array<{ packageName: string; only?: string[] }> {
+  const packages = Object.keys(reproduceModules);
+  if (packages.includes(target)) return [{ packageName: target, ...(only ? { only } : {}) }];
+  const ids = target.split(",").map((id) => id.trim()).filter(Boolean);
+  const known = listExperiments();
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (ids.length === 0 || unknown.length > 0) {
+    throw new InputError(`reproduce: unknown package or figure id "${unknown[0] ?? target}"; allowed values: a package (${packages.join(", ")}) or figure ids (${known.join(", ")})`);
+  }
+  if (only) throw new InputError(`reproduce: --only "${only.join(",")}" needs a package as target; figure ids were given ("${target}"): name the figures in the target alone`);
+  return packages
+    .map((packageName) => ({ packageName, only: ids.filter((id) => listExperiments(packageName).includes(id)) }))
+    .filter((entry) => entry.only.length > 0);
 }
 
 /** One reproduce run's wall time, as kept in reports/timings.json (the report lists it per target). */
