@@ -18,7 +18,8 @@ export const claimSpecSchema = z.strictObject({
 });
 export type ClaimSpec = z.infer<typeof claimSpecSchema>;
 
-const experimentFileSchema = z.strictObject({
+/** The common fields of experiments/<id>.json; each profile's settings are checked by the figure's own schema. */
+export const experimentFileSchema = z.strictObject({
   $schema: z.string().optional(),
   id: z.string().regex(/^[a-z0-9-]+$/, "figure ids are lower-case words joined by '-'"),
   title: z.string().min(1),

@@ -33,6 +33,7 @@ export {
   type ExperimentConfig,
 } from "./config.js";
 export { experimentsDir, profileReportsDir, reportsDir, workspaceRoot } from "./paths.js";
+export { experimentJsonSchema, schemaReference, type FigureSettings } from "./json-schema.js";
 export {
   CIFAR10_SHA256,
   CIFAR_LAYOUTS,
