@@ -1,4 +1,6 @@
-import { runFigures, type FigureRunner, type Profile } from "@sam-repro/runner";
+import { runFigures, type FigureRunner, type FigureSettings, type Profile } from "@sam-repro/runner";
+import { floorSettingsSchema, rateSettingsSchema, stabilitySettingsSchema, twoCycleSettingsSchema } from "./settings.js";
+import { theorem2NonconvexSettingsSchema, theorem2PlSettingsSchema } from "./theorem2-settings.js";
 import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
 import { TWO_CYCLE_ID, reproduceTwoCycle } from "./experiments/sam-two-cycle.js";
 import { RATE_ID, reproduceRate } from "./experiments/stochastic-convergence-rate.js";
@@ -16,6 +18,16 @@ export const THEORY_FIGURES: readonly FigureRunner[] = [
   { id: FLOOR_ID, run: reproduceFloor },
   { id: THEOREM2_NONCONVEX_ID, run: reproduceTheorem2Nonconvex },
   { id: THEOREM2_PL_ID, run: reproduceTheorem2Pl },
+];
+
+/** Each figure's settings schema (one profile of experiments/<id>.json), for the generated JSON Schemas. */
+export const THEORY_FIGURE_SETTINGS: readonly FigureSettings[] = [
+  { id: STABILITY_ID, settingsSchema: stabilitySettingsSchema },
+  { id: TWO_CYCLE_ID, settingsSchema: twoCycleSettingsSchema },
+  { id: RATE_ID, settingsSchema: rateSettingsSchema },
+  { id: FLOOR_ID, settingsSchema: floorSettingsSchema },
+  { id: THEOREM2_NONCONVEX_ID, settingsSchema: theorem2NonconvexSettingsSchema },
+  { id: THEOREM2_PL_ID, settingsSchema: theorem2PlSettingsSchema },
 ];
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5). */

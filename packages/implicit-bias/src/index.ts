@@ -2,7 +2,7 @@
  * @sam-repro/implicit-bias: implicit bias of SAM on diagonal linear networks and 1-D ReLU networks
  * (SPEC 1.5, 1.6, 2.1-2.3, 3.4, 3.5, 5.A1-A4, A6).
  */
-import type { Profile } from "@sam-repro/runner";
+import type { FigureSettings, Profile } from "@sam-repro/runner";
 
 /**
  * Regenerates this package's figures under reports/ (SPEC 5.A1-A4, A6): fig6-diag-net, diag-net-rho-grid,
@@ -12,6 +12,10 @@ import type { Profile } from "@sam-repro/runner";
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
   const { reproduce: run } = await import("./reproduce.js");
   await run(options);
+}
+/** Each figure's id and settings schema (for the JSON Schemas of experiments/); loaded lazily like `reproduce`. */
+export async function figureSettings(): Promise<readonly FigureSettings[]> {
+  return (await import("./reproduce.js")).FIGURE_SETTINGS;
 }
 export { registerCommands, runDiagNetCommand, formatSummary, type DiagNetFlags, type DiagNetSummary } from "./cli.js";
 export {

@@ -1,11 +1,11 @@
-import { runFigures, type FigureRunner, type Profile } from "@sam-repro/runner";
-import { RHO_GRID_ID, reproduceRhoGrid } from "./experiments/diag-net-rho-grid.js";
-import { FINETUNING_ID, reproduceFinetuning } from "./experiments/diag-net-finetuning.js";
-import { INTERPOLATION_ID, reproduceInterpolation } from "./experiments/diag-net-interpolation.js";
-import { EFFECTIVE_INIT_ID, reproduceEffectiveInit } from "./experiments/diag-net-effective-init.js";
-import { FIG6_ID, reproduceFig6 } from "./experiments/fig6-diag-net.js";
-import { RELU_ID, reproduceRelu1d } from "./experiments/relu-1d.js";
-import { THEOREM1_ID, reproduceTheorem1Magnitudes } from "./experiments/theorem1-magnitudes.js";
+import { runFigures, type FigureRunner, type FigureSettings, type Profile } from "@sam-repro/runner";
+import { RHO_GRID_ID, reproduceRhoGrid, rhoGridSettingsSchema } from "./experiments/diag-net-rho-grid.js";
+import { FINETUNING_ID, finetuningSettingsSchema, reproduceFinetuning } from "./experiments/diag-net-finetuning.js";
+import { INTERPOLATION_ID, interpolationSettingsSchema, reproduceInterpolation } from "./experiments/diag-net-interpolation.js";
+import { EFFECTIVE_INIT_ID, effectiveInitSettingsSchema, reproduceEffectiveInit } from "./experiments/diag-net-effective-init.js";
+import { FIG6_ID, fig6SettingsSchema, reproduceFig6 } from "./experiments/fig6-diag-net.js";
+import { RELU_ID, relu1dSettingsSchema, reproduceRelu1d } from "./experiments/relu-1d.js";
+import { THEOREM1_ID, reproduceTheorem1Magnitudes, theorem1SettingsSchema } from "./experiments/theorem1-magnitudes.js";
 
 /** The figures of this package, in the order `reproduce` runs them; each writes reports/<id>/. */
 export const FIGURES: readonly FigureRunner[] = [
@@ -16,6 +16,17 @@ export const FIGURES: readonly FigureRunner[] = [
   { id: EFFECTIVE_INIT_ID, run: reproduceEffectiveInit },
   { id: RELU_ID, run: reproduceRelu1d },
   { id: THEOREM1_ID, run: reproduceTheorem1Magnitudes },
+];
+
+/** Each figure's settings schema (one profile of experiments/<id>.json), for the generated JSON Schemas. */
+export const FIGURE_SETTINGS: readonly FigureSettings[] = [
+  { id: FIG6_ID, settingsSchema: fig6SettingsSchema },
+  { id: RHO_GRID_ID, settingsSchema: rhoGridSettingsSchema },
+  { id: FINETUNING_ID, settingsSchema: finetuningSettingsSchema },
+  { id: INTERPOLATION_ID, settingsSchema: interpolationSettingsSchema },
+  { id: EFFECTIVE_INIT_ID, settingsSchema: effectiveInitSettingsSchema },
+  { id: RELU_ID, settingsSchema: relu1dSettingsSchema },
+  { id: THEOREM1_ID, settingsSchema: theorem1SettingsSchema },
 ];
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A). */

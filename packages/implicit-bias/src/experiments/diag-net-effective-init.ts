@@ -280,3 +280,6 @@ function effectiveInitClaims(config: ExperimentConfig<Settings>, results: Effect
   ];
   return claims;
 }
+
+/** The settings of one profile of experiments/diag-net-effective-init.json (the JSON Schema generator reads it too). */
+export { settingsSchema as effectiveInitSettingsSchema };

@@ -255,3 +255,6 @@ function finetuningClaims(
     }),
   ];
 }
+
+/** The settings of one profile of experiments/diag-net-finetuning.json (the JSON Schema generator reads it too). */
+export { finetuningSchema as finetuningSettingsSchema };

@@ -125,3 +125,6 @@ function addEndpointMarks(spec: Record<string, unknown>, rows: Array<{ a: number
     },
   });
 }
+
+/** The settings of one profile of experiments/diag-net-interpolation.json (the JSON Schema generator reads it too). */
+export { interpolationSchema as interpolationSettingsSchema };

@@ -286,3 +286,6 @@ function addDivergedMarks(spec: Record<string, unknown>, divergedRows: Array<Rec
     },
   });
 }
+
+/** The settings of one profile of experiments/diag-net-rho-grid.json (the JSON Schema generator reads it too). */
+export { settingsSchema as rhoGridSettingsSchema };

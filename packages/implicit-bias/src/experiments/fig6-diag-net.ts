@@ -208,3 +208,6 @@ function fig6Outcome(runs: { gd: DiagNetRun; nsam: DiagNetRun; oneSam: DiagNetRu
     trainSlope: { gd: lateLogLogSlope(runs.gd), nsam: lateLogLogSlope(runs.nsam), oneSam: lateLogLogSlope(runs.oneSam) },
   };
 }
+
+/** The settings of one profile of experiments/fig6-diag-net.json (the JSON Schema generator reads it too). */
+export { settingsSchema as fig6SettingsSchema };

@@ -160,3 +160,6 @@ export async function reproduceRelu1d(profile: Profile): Promise<string> {
     claims,
   });
 }
+
+/** The settings of one profile of experiments/relu-1d.json (the JSON Schema generator reads it too). */
+export { settingsSchema as relu1dSettingsSchema };

@@ -168,3 +168,6 @@ function magnitudeClaims(config: ReturnType<typeof loadExperiment<typeof setting
     }),
   ];
 }
+
+/** The settings of one profile of experiments/theorem1-magnitudes.json (the JSON Schema generator reads it too). */
+export { settingsSchema as theorem1SettingsSchema };
