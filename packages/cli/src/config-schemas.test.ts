@@ -9,7 +9,13 @@ const figures = await allFigureSettings();
 const byId = new Map(figures.map((figure) => [figure.id, figure]));
 const configIds = listExperiments();
 
-type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; additionalProperties?: unknown; items?: JsonSchema };
+type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; additionalProperties?: unknown; items?: JsonSchema; $ref?: string; $defs?: Record<string, JsonSchema> };
+
+/** The schema of one profile of a generated file, following its local "$ref" (#/$defs/<name>). */
+function profileSchema(schema: JsonSchema, profile: string): JsonSchema {
+  const node = schema.properties!.profiles!.properties![profile]!;
+  return node.$ref ? schema.$defs![node.$ref.replace("#/$defs/", "")]! : node;
+}
 
 function committedSchema(id: string): JsonSchema {
   return JSON.parse(readFileSync(path.join(experimentsDir(), "schemas", `${id}.schema.json`), "utf8")) as JsonSchema;
@@ -54,7 +60,7 @@ describe("JSON Schemas of experiments/*.json", () => {
     for (const id of configIds) {
       const settingsSchema = byId.get(id)!.settingsSchema;
       const smoke = rawConfig(id).profiles.smoke!;
-      const generated = committedSchema(id).properties!.profiles!.properties!.smoke!;
+      const generated = profileSchema(committedSchema(id), "smoke");
       expect(settingsSchema.safeParse(smoke).success).toBe(true);
       if (!settingsSchema.safeParse({ ...smoke, noSuchSetting: 1 }).success) {
         expect({ id, additionalProperties: generated.additionalProperties }).toEqual({ id, additionalProperties: false });

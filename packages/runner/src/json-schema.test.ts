@@ -2,7 +2,7 @@ import { describe, expect, test } from "@jest/globals";
 import { z } from "zod";
 import { experimentJsonSchema, schemaReference } from "./json-schema.js";
 
-type Node = { type?: string; properties?: Record<string, Node>; required?: string[]; additionalProperties?: unknown; items?: Node };
+type Node = { type?: string; properties?: Record<string, Node>; required?: string[]; additionalProperties?: unknown; items?: Node; $ref?: string; $defs?: Record<string, Node> };
 
 describe("experimentJsonSchema", () => {
   const settings = z.strictObject({ seeds: z.array(z.number().int().min(0)).min(1), steps: z.number().int().default(3) });
@@ -17,13 +17,14 @@ describe("experimentJsonSchema", () => {
 
   test("every profile takes the figure's settings, in their input shape (a field with a default is optional)", () => {
     expect(profiles.required).toEqual(["smoke", "cpu", "paper"]);
-    for (const name of ["smoke", "quick", "cpu", "paper"]) {
-      const profile = profiles.properties![name]!;
-      expect(profile.additionalProperties).toBe(false);
-      expect(profile.required).toEqual(["seeds"]);
-      expect(profile.properties!.seeds!.items!.type).toBe("integer");
-      expect(profile.properties!.steps!.type).toBe("integer");
-    }
+    // Written once under $defs.settings; every profile refers to it.
+    for (const name of ["smoke", "quick", "cpu", "paper"]) expect(profiles.properties![name]!.$ref).toBe("#/$defs/settings");
+    expect(Object.keys(schema.$defs!)).toEqual(["settings"]);
+    const profile = schema.$defs!.settings!;
+    expect(profile.additionalProperties).toBe(false);
+    expect(profile.required).toEqual(["seeds"]);
+    expect(profile.properties!.seeds!.items!.type).toBe("integer");
+    expect(profile.properties!.steps!.type).toBe("integer");
   });
 
   test("keeps the envelope: strict, claims required, $schema allowed as a string", () => {
