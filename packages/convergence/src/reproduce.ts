@@ -10,25 +10,21 @@ import { THEOREM2_PL_ID, reproduceTheorem2Pl } from "./experiments/theorem2-pl.j
 
 export type { FigureRunner };
 
-/** The theory checks of SPEC 2.4 / 5.A5 (issue 5 parts 1 and 2), in the order `reproduce` runs them. */
-export const THEORY_FIGURES: readonly FigureRunner[] = [
-  { id: STABILITY_ID, run: reproduceStability },
-  { id: TWO_CYCLE_ID, run: reproduceTwoCycle },
-  { id: RATE_ID, run: reproduceRate },
-  { id: FLOOR_ID, run: reproduceFloor },
-  { id: THEOREM2_NONCONVEX_ID, run: reproduceTheorem2Nonconvex },
-  { id: THEOREM2_PL_ID, run: reproduceTheorem2Pl },
+/**
+ * The theory checks of SPEC 2.4 / 5.A5 (issue 5 parts 1 and 2), in the order `reproduce` runs them, with the
+ * settings schema of one profile of experiments/<id>.json (for the generated JSON Schemas).
+ */
+export const THEORY_FIGURES: ReadonlyArray<FigureRunner & FigureSettings> = [
+  { id: STABILITY_ID, run: reproduceStability, settingsSchema: stabilitySettingsSchema },
+  { id: TWO_CYCLE_ID, run: reproduceTwoCycle, settingsSchema: twoCycleSettingsSchema },
+  { id: RATE_ID, run: reproduceRate, settingsSchema: rateSettingsSchema },
+  { id: FLOOR_ID, run: reproduceFloor, settingsSchema: floorSettingsSchema },
+  { id: THEOREM2_NONCONVEX_ID, run: reproduceTheorem2Nonconvex, settingsSchema: theorem2NonconvexSettingsSchema },
+  { id: THEOREM2_PL_ID, run: reproduceTheorem2Pl, settingsSchema: theorem2PlSettingsSchema },
 ];
 
-/** Each figure's settings schema (one profile of experiments/<id>.json), for the generated JSON Schemas. */
-export const THEORY_FIGURE_SETTINGS: readonly FigureSettings[] = [
-  { id: STABILITY_ID, settingsSchema: stabilitySettingsSchema },
-  { id: TWO_CYCLE_ID, settingsSchema: twoCycleSettingsSchema },
-  { id: RATE_ID, settingsSchema: rateSettingsSchema },
-  { id: FLOOR_ID, settingsSchema: floorSettingsSchema },
-  { id: THEOREM2_NONCONVEX_ID, settingsSchema: theorem2NonconvexSettingsSchema },
-  { id: THEOREM2_PL_ID, settingsSchema: theorem2PlSettingsSchema },
-];
+/** Each figure's settings schema (the same list, for the generated JSON Schemas). */
+export const THEORY_FIGURE_SETTINGS: readonly FigureSettings[] = THEORY_FIGURES.map(({ id, settingsSchema }) => ({ id, settingsSchema }));
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5). */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {

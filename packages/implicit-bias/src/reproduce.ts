@@ -7,27 +7,22 @@ import { FIG6_ID, fig6SettingsSchema, reproduceFig6 } from "./experiments/fig6-d
 import { RELU_ID, relu1dSettingsSchema, reproduceRelu1d } from "./experiments/relu-1d.js";
 import { THEOREM1_ID, reproduceTheorem1Magnitudes, theorem1SettingsSchema } from "./experiments/theorem1-magnitudes.js";
 
-/** The figures of this package, in the order `reproduce` runs them; each writes reports/<id>/. */
-export const FIGURES: readonly FigureRunner[] = [
-  { id: FIG6_ID, run: reproduceFig6 },
-  { id: RHO_GRID_ID, run: reproduceRhoGrid },
-  { id: FINETUNING_ID, run: reproduceFinetuning },
-  { id: INTERPOLATION_ID, run: reproduceInterpolation },
-  { id: EFFECTIVE_INIT_ID, run: reproduceEffectiveInit },
-  { id: RELU_ID, run: reproduceRelu1d },
-  { id: THEOREM1_ID, run: reproduceTheorem1Magnitudes },
+/**
+ * The figures of this package, in the order `reproduce` runs them (each writes reports/<id>/), with the
+ * settings schema of one profile of experiments/<id>.json (for the generated JSON Schemas).
+ */
+export const FIGURES: ReadonlyArray<FigureRunner & FigureSettings> = [
+  { id: FIG6_ID, run: reproduceFig6, settingsSchema: fig6SettingsSchema },
+  { id: RHO_GRID_ID, run: reproduceRhoGrid, settingsSchema: rhoGridSettingsSchema },
+  { id: FINETUNING_ID, run: reproduceFinetuning, settingsSchema: finetuningSettingsSchema },
+  { id: INTERPOLATION_ID, run: reproduceInterpolation, settingsSchema: interpolationSettingsSchema },
+  { id: EFFECTIVE_INIT_ID, run: reproduceEffectiveInit, settingsSchema: effectiveInitSettingsSchema },
+  { id: RELU_ID, run: reproduceRelu1d, settingsSchema: relu1dSettingsSchema },
+  { id: THEOREM1_ID, run: reproduceTheorem1Magnitudes, settingsSchema: theorem1SettingsSchema },
 ];
 
-/** Each figure's settings schema (one profile of experiments/<id>.json), for the generated JSON Schemas. */
-export const FIGURE_SETTINGS: readonly FigureSettings[] = [
-  { id: FIG6_ID, settingsSchema: fig6SettingsSchema },
-  { id: RHO_GRID_ID, settingsSchema: rhoGridSettingsSchema },
-  { id: FINETUNING_ID, settingsSchema: finetuningSettingsSchema },
-  { id: INTERPOLATION_ID, settingsSchema: interpolationSettingsSchema },
-  { id: EFFECTIVE_INIT_ID, settingsSchema: effectiveInitSettingsSchema },
-  { id: RELU_ID, settingsSchema: relu1dSettingsSchema },
-  { id: THEOREM1_ID, settingsSchema: theorem1SettingsSchema },
-];
+/** Each figure's settings schema (the same list, for the generated JSON Schemas). */
+export const FIGURE_SETTINGS: readonly FigureSettings[] = FIGURES.map(({ id, settingsSchema }) => ({ id, settingsSchema }));
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A). */
 export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
