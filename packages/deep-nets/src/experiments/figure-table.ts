@@ -4,7 +4,7 @@
  * `estimatedMinutes` against the cost model of shared-runs.ts, `reproduce` can print the time the
  * missing runs will take before it starts, and shared runs are counted once.
  */
-import type { FigureOutput } from "@sam-repro/figures";
+import { formatDuration, type FigureOutput } from "@sam-repro/figures";
 import { loadExperiment, type Profile } from "@sam-repro/runner";
 import type { z } from "zod";
 import { ASCENT_GAP_ID, ascentGapJobs, ascentGapMeasurementSeconds, ascentGapSettingsSchema, reproduceAscentGap } from "./ascent-gap.js";
@@ -91,12 +91,5 @@ export function remainingRuns(jobs: TrainJob[], profile: Profile, extraSeconds =
 
 /** "deep-nets at the cpu profile: 3 of 60 training runs to do; estimated 42 min ..." (printed before a reproduce starts). */
 export function describeRemaining(what: string, profile: Profile, left: { runs: number; missing: number; minutes: number }): string {
-  return `${what} at the ${profile} profile: ${left.missing} of ${left.runs} training runs to do; estimated ${formatMinutes(left.minutes)} on a 2-core machine (the cost model of shared-runs.ts; runs already done are reused)`;
-}
-
-/** Minutes as "42 min" or "3 h 05 min". */
-export function formatMinutes(minutes: number): string {
-  if (minutes < 60) return `${Math.round(minutes)} min`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours} h ${String(Math.round(minutes - 60 * hours)).padStart(2, "0")} min`;
+  return `${what} at the ${profile} profile: ${left.missing} of ${left.runs} training runs to do; estimated ${formatDuration(60 * left.minutes)} on a 2-core machine (the cost model of shared-runs.ts; runs already done are reused)`;
 }
