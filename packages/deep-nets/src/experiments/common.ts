@@ -3,6 +3,7 @@ import type { ClaimResult, FigureOutput } from "@sam-repro/figures";
 import { declaredRule, judgePaired, pairedDifferences, percentagePoints, type ExperimentConfig, type Judgement } from "@sam-repro/runner";
 import { trainConfigSchema, type TrainConfig } from "../training/config.js";
 import type { RunResult } from "../training/run-store.js";
+import { classCount, type DatasetName } from "../data/cifar-format.js";
 
 /**
  * The training settings a figure's runs share: any train config field except the method (sam) and
@@ -41,10 +42,21 @@ export function judgeErrors(
   );
 }
 
-/** Final test error of a run (null when it diverged). */
+/**
+ * Final test error of a run; null only when the run is missing. A run that diverged (a non-finite loss) counts at
+ * the chance level 1 - 1/K of its dataset (docs/quantities.md, "Final and best values"): it is a failed run, and
+ * leaving its seed out would let a setting that blows up on some seeds be judged on its survivors alone (and a
+ * radius whose seeds all diverge would leave a Holm family without a test). Rule fixed before the runs it affects.
+ */
 export function finalTestError(result: RunResult | undefined): number | null {
-  if (!result || result.status === "diverged") return null;
+  if (!result) return null;
+  if (result.status === "diverged") return chanceError(result.config.dataset);
   return result.final?.testError ?? null;
+}
+
+/** The error of a classifier no better than chance on a dataset of K balanced classes: 1 - 1/K. */
+export function chanceError(dataset: DatasetName): number {
+  return 1 - 1 / classCount(dataset);
 }
 
 export function finalTrainError(result: RunResult | undefined): number | null {
