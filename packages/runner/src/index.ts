@@ -47,6 +47,6 @@ export {
 } from "./cifar-files.js";
 export { DEFAULT_PROFILE, PROFILES, type Profile } from "./profiles.js";
 export * from "./settings.js";
-export { createProgress, type Progress } from "./progress.js";
+export { createProgress, etaSeconds, type Progress } from "./progress.js";
 export { runFigures, type FigureRunner } from "./figures.js";
 export * from "./verdicts/index.js";

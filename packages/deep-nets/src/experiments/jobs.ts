@@ -141,7 +141,6 @@ export async function runJobs(jobs: TrainJob[], profile: Profile, label: string)
   const results = new Map<string, RunResult>();
   if (jobs.length === 0) return results;
   const totalSteps = jobs.reduce((sum, job) => sum + jobSteps(job), 0);
-  const progress = createProgress(label, totalSteps);
   const done = new Map<string, number>();
   const report = (name: string, info: StepInfo | null, job: TrainJob) => {
     done.set(name, info ? info.step : jobSteps(job));
@@ -160,6 +159,8 @@ export async function runJobs(jobs: TrainJob[], profile: Profile, label: string)
     else pending.push(job);
   }
   for (const job of jobs) if (results.has(job.name)) done.set(job.name, jobSteps(job));
+  // The reused runs count in the percentage, not in the rate behind the ETA.
+  const progress = createProgress(label, totalSteps, undefined, [...done.values()].reduce((a, b) => a + b, 0));
   if (pending.length === 0) {
     progress.stop();
     return results;

@@ -127,7 +127,7 @@ export async function continueRun(config: TrainConfig, options: TrainOptions): P
     const stopForSignal = (signal: NodeJS.Signals) =>
       new StopRequestedError(signal, `stopped by ${signal} after step ${state.steps}; checkpoint written in ${directory}; run the same command to resume`);
 
-    const progress = options.progress === false ? null : createProgress(options.label ?? `train ${config.model}`, config.epochs * session.stepsPerEpoch);
+    const progress = options.progress === false ? null : createProgress(options.label ?? `train ${config.model}`, config.epochs * session.stepsPerEpoch, undefined, state.steps);
     let epochsThisCall = 0;
     try {
       for (const event of trainingLoop(session, state, elapsedSeconds)) {
