@@ -2,7 +2,9 @@
  * @sam-repro/figures: figures in one house style and the reproduction report.
  *
  * Experiment packages build a vega-lite spec with `lineChart` / `pointChart` / `errorBandChart` /
- * `panels` (colors from `CURVES` via `curveScales`), then call `writeFigure(output)`, which writes
+ * `panels` (colors from `CURVES` via `curveScales`) and return it, with the data and the judged claims, as the
+ * `FigureOutput` of a `FigureDefinition`'s `produce` (figure-contract.ts). The one driver `reproduceFigures` runs a
+ * package's definitions and writes each output with `writeFigure(output)`, which writes
  * reports/<id>/{data.json, spec.vl.json, figure.svg, figure.png, claims.json, meta.json}.
  * `buildReport()` (CLI: `sam-repro report`) gathers every figure into reports/REPORT.md and reports/index.html
  * (contents with verdict counts and a filter, tooltips, zoom, export actions, the paper's values as reference
@@ -40,6 +42,13 @@ export { compileSpec, dejaVuFontFiles, renderSvg, svgToPng } from "./render.js";
 export { FIGURE_FILES, gitCommit, machineInfo, writeFigure } from "./write-figure.js";
 export { wrapLines, withSubtitleLines } from "./subtitles.js";
 export { notRunFigure, notRunSpec } from "./not-run.js";
+export {
+  checkFiguresMatchConfigs,
+  reproduceFigures,
+  type FigureDefinition,
+  type ReproduceHooks,
+  type ReproduceOptions,
+} from "./figure-contract.js";
 export { buildReport, type ReportSummary } from "./report.js";
 export {
   formatDuration,
