@@ -1,4 +1,5 @@
-import { runFigures, type FigureRunner, type FigureSettings, type Profile } from "@sam-repro/runner";
+import { reproduceFigures, type FigureDefinition, type ReproduceOptions } from "@sam-repro/figures";
+import type { FigureSettings } from "@sam-repro/runner";
 import { RHO_GRID_ID, reproduceRhoGrid, rhoGridSettingsSchema } from "./experiments/diag-net-rho-grid.js";
 import { FINETUNING_ID, finetuningSettingsSchema, reproduceFinetuning } from "./experiments/diag-net-finetuning.js";
 import { INTERPOLATION_ID, interpolationSettingsSchema, reproduceInterpolation } from "./experiments/diag-net-interpolation.js";
@@ -8,23 +9,23 @@ import { RELU_ID, relu1dSettingsSchema, reproduceRelu1d } from "./experiments/re
 import { THEOREM1_ID, reproduceTheorem1Magnitudes, theorem1SettingsSchema } from "./experiments/theorem1-magnitudes.js";
 
 /**
- * The figures of this package, in the order `reproduce` runs them (each writes reports/<id>/), with the
- * settings schema of one profile of experiments/<id>.json (for the generated JSON Schemas).
+ * The figures of this package, in the order `reproduce` runs them, each with the settings schema of one profile of
+ * experiments/<id>.json (for the generated JSON Schemas); the driver checks the ids against the configs.
  */
-export const FIGURES: ReadonlyArray<FigureRunner & FigureSettings> = [
-  { id: FIG6_ID, run: reproduceFig6, settingsSchema: fig6SettingsSchema },
-  { id: RHO_GRID_ID, run: reproduceRhoGrid, settingsSchema: rhoGridSettingsSchema },
-  { id: FINETUNING_ID, run: reproduceFinetuning, settingsSchema: finetuningSettingsSchema },
-  { id: INTERPOLATION_ID, run: reproduceInterpolation, settingsSchema: interpolationSettingsSchema },
-  { id: EFFECTIVE_INIT_ID, run: reproduceEffectiveInit, settingsSchema: effectiveInitSettingsSchema },
-  { id: RELU_ID, run: reproduceRelu1d, settingsSchema: relu1dSettingsSchema },
-  { id: THEOREM1_ID, run: reproduceTheorem1Magnitudes, settingsSchema: theorem1SettingsSchema },
+export const FIGURES: readonly FigureDefinition[] = [
+  { id: FIG6_ID, produce: reproduceFig6, settingsSchema: fig6SettingsSchema },
+  { id: RHO_GRID_ID, produce: reproduceRhoGrid, settingsSchema: rhoGridSettingsSchema },
+  { id: FINETUNING_ID, produce: reproduceFinetuning, settingsSchema: finetuningSettingsSchema },
+  { id: INTERPOLATION_ID, produce: reproduceInterpolation, settingsSchema: interpolationSettingsSchema },
+  { id: EFFECTIVE_INIT_ID, produce: reproduceEffectiveInit, settingsSchema: effectiveInitSettingsSchema },
+  { id: RELU_ID, produce: reproduceRelu1d, settingsSchema: relu1dSettingsSchema },
+  { id: THEOREM1_ID, produce: reproduceTheorem1Magnitudes, settingsSchema: theorem1SettingsSchema },
 ];
 
 /** Each figure's settings schema (the same list, for the generated JSON Schemas). */
 export const FIGURE_SETTINGS: readonly FigureSettings[] = FIGURES.map(({ id, settingsSchema }) => ({ id, settingsSchema }));
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A). */
-export async function reproduce(options: { profile: Profile; only?: string[] }): Promise<void> {
-  await runFigures(FIGURES, options);
+export async function reproduce(options: ReproduceOptions): Promise<void> {
+  await reproduceFigures("implicit-bias", FIGURES, options);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DASHES, PALETTE, curveScales, lineChart, panels, pointChart, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { DASHES, PALETTE, curveScales, lineChart, panels, pointChart, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { createProgress, loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { DIAG_NET_METHODS, DiagNetTrainer, initialState, predictor } from "../diag-net.js";
 import { distance, effectiveInitSquared, minimumEntropyInterpolator } from "../hyperbolic-entropy.js";
@@ -11,7 +11,7 @@ import {
   median,
   problemsForSeeds,
   ratioStatistics,
-  writeExperimentFigure,
+  experimentFigureOutput,
   seedsSchema,
   sparseProblemSchema,
 } from "./shared.js";
@@ -111,7 +111,7 @@ function labelOf(method: MethodSetting): string {
 const METHOD_COLORS = [PALETTE.blue, PALETTE.red, PALETTE.yellow, PALETTE.orange, PALETTE.green, PALETTE.black];
 
 /** The effective-initialization check (SPEC 2.2, 5.A4): a_eff, argmin phi distances and the exponent identities. */
-export async function reproduceEffectiveInit(profile: Profile): Promise<string> {
+export async function reproduceEffectiveInit(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(EFFECTIVE_INIT_ID, profile, settingsSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -187,7 +187,7 @@ export async function reproduceEffectiveInit(profile: Profile): Promise<string> 
     subtitle: `α=${settings.alpha}; ${settings.seeds.length} data seeds`,
     charts: [exponentChart, distanceChart],
   });
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: settings,
     scaledDown:
       profile === "paper" ? undefined : `step sizes ${settings.stepSizes.map((step) => step.gamma).join(", ")} (the paper profile adds smaller ones).`,

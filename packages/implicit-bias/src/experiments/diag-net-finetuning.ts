@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CURVES, DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { CURVES, DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { createProgress, loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { DiagNetTrainer, initialState, type DiagNetRun, type DiagNetState, type LossCurve } from "../diag-net.js";
 import type { RegressionProblem } from "../problem.js";
@@ -12,7 +12,7 @@ import {
   notebookProblem,
   problemsForSeeds,
   ratioStatistics,
-  writeExperimentFigure,
+  experimentFigureOutput,
   seedsSchema,
   sparseProblemSchema,
 } from "./shared.js";
@@ -122,7 +122,7 @@ const SWITCH_CURVES = {
 } as const satisfies Record<string, Curve>;
 
 /** ERM -> 1-SAM and 1-SAM -> ERM in the diagonal net (SPEC 3.5 D5, 5.A3). */
-export async function reproduceFinetuning(profile: Profile): Promise<string> {
+export async function reproduceFinetuning(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(FINETUNING_ID, profile, finetuningSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -169,7 +169,7 @@ export async function reproduceFinetuning(profile: Profile): Promise<string> {
     facet: { field: "panel", columns: 2, independentY: true },
     ruleX: settings.phaseIterations,
   });
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: settings,
     scaledDown: profile === "smoke" ? `${settings.phaseIterations} steps per phase instead of 10,001 (smoke test).` : undefined,
     data: {

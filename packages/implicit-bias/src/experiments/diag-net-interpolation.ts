@@ -3,12 +3,12 @@
  * of diag-net-finetuning, with the barrier measured relative to the endpoint losses.
  */
 import { z } from "zod";
-import { DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { loadExperiment, type Profile } from "@sam-repro/runner";
 import { DiagNetTrainer, initialState, type DiagNetState } from "../diag-net.js";
 import type { RegressionProblem } from "../problem.js";
 import { runAllSeeds, switchingSchema, type SwitchingRuns } from "./diag-net-finetuning.js";
-import { bandOverSeeds, describeStatistics, drawsClaim, formatNumber, seedStatistics, writeExperimentFigure } from "./shared.js";
+import { bandOverSeeds, describeStatistics, drawsClaim, formatNumber, seedStatistics, experimentFigureOutput } from "./shared.js";
 
 export const INTERPOLATION_ID = "diag-net-interpolation";
 
@@ -38,7 +38,7 @@ export function linspace(from: number, to: number, points: number): number[] {
 }
 
 /** Loss along the line from ERM -> 1-SAM (a = 0) to ERM (a = 1) in (u, v) (SPEC 3.5 D6, 5.A3). */
-export async function reproduceInterpolation(profile: Profile): Promise<string> {
+export async function reproduceInterpolation(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(INTERPOLATION_ID, profile, interpolationSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -100,7 +100,7 @@ export async function reproduceInterpolation(profile: Profile): Promise<string> 
     band: { lower: "lower", upper: "upper" },
   });
   addEndpointMarks(spec, rows);
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: settings,
     scaledDown: profile === "smoke" ? `${settings.phaseIterations} steps per phase instead of 10,001 (smoke test).` : undefined,
     data: { seeds: settings.seeds, perSeed, notebook: notebookLine, relativeBarriers: relative, rows },

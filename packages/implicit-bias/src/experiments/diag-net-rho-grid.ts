@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { CURVES, DASHES, PALETTE, curveScales, lineChart, panels, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { CURVES, DASHES, PALETTE, curveScales, lineChart, panels, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { createProgress, loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { runOverRhos, type DiagNetMethod } from "../diag-net.js";
 import type { RegressionProblem } from "../problem.js";
-import { drawsClaim, formatNumber, gammaTimesDSchema, median, notebookProblem, problemsForSeeds, writeExperimentFigure, seedsSchema, sparseProblemSchema } from "./shared.js";
+import { drawsClaim, formatNumber, gammaTimesDSchema, median, notebookProblem, problemsForSeeds, experimentFigureOutput, seedsSchema, sparseProblemSchema } from "./shared.js";
 
 export const RHO_GRID_ID = "diag-net-rho-grid";
 
@@ -83,7 +83,7 @@ interface GridPoint {
 }
 
 /** The rho grid (SPEC 3.5 D2, D4; 5.A2): final test loss vs rho for ERM, n-SAM and 1-SAM. */
-export async function reproduceRhoGrid(profile: Profile): Promise<string> {
+export async function reproduceRhoGrid(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(RHO_GRID_ID, profile, settingsSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -139,7 +139,7 @@ export async function reproduceRhoGrid(profile: Profile): Promise<string> {
     charts,
   });
   spec.resolve = { scale: { color: "independent", strokeDash: "independent" } };
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: settings,
     scaledDown: profile === "smoke" ? `${settings.iterations} iterations instead of the notebook's 10^4+1 (smoke test).` : undefined,
     data: {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CURVES, curveScales, lineChart, type ClaimResult } from "@sam-repro/figures";
+import { CURVES, curveScales, lineChart, type ClaimResult, type FigureOutput } from "@sam-repro/figures";
 import { createProgress, loadExperiment, type Profile } from "@sam-repro/runner";
 import { DiagNetTrainer, initialState, recordSchedule, type DiagNetMethod, type DiagNetRun } from "../diag-net.js";
 import type { RegressionProblem } from "../problem.js";
@@ -13,7 +13,7 @@ import {
   seedStatistics,
   problemsForSeeds,
   ratioStatistics,
-  writeExperimentFigure,
+  experimentFigureOutput,
   seedsSchema,
   sparseProblemSchema,
 } from "./shared.js";
@@ -48,7 +48,7 @@ const METHODS: ReadonlyArray<{ method: DiagNetMethod; curve: (typeof CURVES)[key
 ];
 
 /** Fig. 6 (SPEC 3.4, 5.A1): test and train loss vs iterations for ERM, n-SAM and 1-SAM, over several data seeds. */
-export async function reproduceFig6(profile: Profile): Promise<string> {
+export async function reproduceFig6(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(FIG6_ID, profile, settingsSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -135,7 +135,7 @@ export async function reproduceFig6(profile: Profile): Promise<string> {
     band: { lower: "lower", upper: "upper" },
     facet: { field: "panel", columns: 2, independentY: true },
   });
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: { ...settings, gamma },
     scaledDown:
       profile === "paper"

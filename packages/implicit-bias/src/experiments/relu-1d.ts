@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { CURVES, DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve } from "@sam-repro/figures";
+import { CURVES, DASHES, PALETTE, curveScales, lineChart, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { createProgress, loadExperiment, type Profile } from "@sam-repro/runner";
 import { evaluateReluNet, initReluNet, kinkSummary, maennelData, trainReluNet, type ReluTrainingResult } from "../relu-1d.js";
-import { describeStatistics, drawsClaim, formatNumber, ratioStatistics, seedsSchema, writeExperimentFigure } from "./shared.js";
+import { describeStatistics, drawsClaim, formatNumber, ratioStatistics, seedsSchema, experimentFigureOutput } from "./shared.js";
 
 export const RELU_ID = "relu-1d";
 
@@ -37,7 +37,7 @@ const RELU_CURVES: Record<"gd" | "gdMatched" | "sam", Curve> = {
 };
 
 /** The 1-D ReLU network of SPEC 1.6 / 5.A6: learned functions of GD and SAM over seeds, and their kinks. */
-export async function reproduceRelu1d(profile: Profile): Promise<string> {
+export async function reproduceRelu1d(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(RELU_ID, profile, settingsSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -144,7 +144,7 @@ export async function reproduceRelu1d(profile: Profile): Promise<string> {
     mark: { type: "point", filled: true, color: PALETTE.black, size: 30 },
     encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
   });
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     setup: settings,
     scaledDown:
       settings.maxIterations < 1_000_000

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { writeFigure, type ClaimResult } from "@sam-repro/figures";
+import type { ClaimResult, FigureOutput } from "@sam-repro/figures";
 import { fileURLToPath } from "node:url";
 import { InputError, declaredRule, judgeFraction, judgeThreshold, judgedClaim, type ClaimSpec, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { generateSparseRegression, type RegressionProblem } from "../problem.js";
@@ -205,15 +205,16 @@ export function bandOverSeeds(curves: ReadonlyArray<{ step: readonly number[]; v
 }
 
 /**
- * Writes one figure of this package through `writeFigure`: id, title, paper figure and profile from the
- * config, the profile's settings as the setup (unless given), and the wall time since `started`.
+ * One figure of this package as the FigureOutput its `produce` returns (the driver writes it): id, title, paper
+ * figure and profile from the config, the profile's settings as the setup (unless given), and the wall time since
+ * `started`.
  */
-export function writeExperimentFigure(
+export function experimentFigureOutput(
   config: ExperimentConfig<unknown>,
   started: number,
   parts: { data: unknown; spec: Record<string, unknown>; claims: ClaimResult[]; scaledDown?: string | undefined; setup?: Record<string, unknown> },
-): Promise<string> {
-  return writeFigure({
+): FigureOutput {
+  return {
     id: config.id,
     title: config.title,
     paperFigure: config.paperFigure,
@@ -224,5 +225,5 @@ export function writeExperimentFigure(
     spec: parts.spec,
     claims: parts.claims,
     wallSeconds: secondsSince(started),
-  });
+  };
 }

@@ -6,11 +6,11 @@
  * ||Delta_1-SAM||_1 against d * int L ds.
  */
 import { z } from "zod";
-import { PALETTE, lineChart, panels, pointChart, type Row } from "@sam-repro/figures";
+import { PALETTE, lineChart, panels, pointChart, type FigureOutput, type Row } from "@sam-repro/figures";
 import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
 import { generateSparseRegression } from "../problem.js";
 import { theorem1Magnitudes, type MagnitudeResult } from "../theorem1-magnitudes.js";
-import { formatNumber, median, seedsSchema, writeExperimentFigure } from "./shared.js";
+import { formatNumber, median, seedsSchema, experimentFigureOutput } from "./shared.js";
 
 export const THEOREM1_ID = "theorem1-magnitudes";
 
@@ -38,7 +38,7 @@ const DIMENSION_COLOR = { field: "dimension", title: "Dimension", range: [PALETT
 /** max(x / target, target / x): how far x is from target as a factor (Infinity for non-positive or NaN x). */
 const factorFrom = (value: number, target: number) => (value > 0 && Number.isFinite(value) ? Math.max(value / target, target / value) : Infinity);
 
-export async function reproduceTheorem1Magnitudes(profile: Profile): Promise<string> {
+export async function reproduceTheorem1Magnitudes(profile: Profile): Promise<FigureOutput> {
   const config = loadExperiment(THEOREM1_ID, profile, settingsSchema);
   const settings = config.settings;
   const started = performance.now();
@@ -94,7 +94,7 @@ export async function reproduceTheorem1Magnitudes(profile: Profile): Promise<str
       `Dashed: Theorem 1 (ratio = n; ‖Δ₁‖₁ = d∫L ds). Dotted: first order in our u⊙v parametrization (${settings.firstOrderConstant} d∫L ds).`,
     ],
   };
-  return writeExperimentFigure(config, started, {
+  return experimentFigureOutput(config, started, {
     data: {
       seeds: settings.seeds,
       runs: results.flatMap((perSeed, shapeIndex) => perSeed.map((result, seedIndex) => ({ shape: settings.shapes[shapeIndex], seed: settings.seeds[seedIndex], ...result }))),
