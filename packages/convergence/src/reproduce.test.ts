@@ -58,6 +58,8 @@ describe("reproduce convergence --profile smoke", () => {
     process.env[DATA_DIR_ENV_VAR] = realDataDir;
     await reproduce({ profile: "smoke", only: ["stochastic-convergence-rate", "batch-size-floor"] });
     for (const id of ["stochastic-convergence-rate", "batch-size-floor"]) {
+      // Their resume checkpoint lived in reports/<id>/ while they ran; writing the figure replaced it.
+      expect(existsSync(path.join(reports, id, "checkpoint.json"))).toBe(false);
       for (const claim of claimsOf(id)) {
         expect(claim.verdict).not.toBe("not run");
         expect(claim.ourValue).not.toBeNull();

@@ -4,12 +4,12 @@
  * first-order prediction rho^2 ||(I + rho H)^{-1} C_1||^2 / b^2 derived here.
  */
 import { createProgress, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { PALETTE, notRunFigure, type Curve, type FigureOutput, type Row } from "@sam-repro/figures";
 import { floorSettingsSchema } from "../settings.js";
 import { floorExperiment, predictUsamFloor, type FloorRow, type StochasticMethod } from "../stochastic-experiment.js";
 import { theorem2Bound } from "../theory.js";
 import { curve, floorSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, writeNotRunFigure } from "./shared.js";
+import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
 
 export const FLOOR_ID = "batch-size-floor";
 
@@ -22,17 +22,17 @@ const FIRST_ORDER = curve("USAM, first-order prediction ∝ 1/b²", PALETTE.oran
 const MEAN_FIELD = curve("USAM, exact mean field (b = 1)", PALETTE.black, true);
 const BOUND_TERM = curve("Theorem 2 term 4β²ρ²σ²/b", PALETTE.red, true);
 
-export async function reproduceFloor(profile: Profile): Promise<string> {
+export async function reproduceFloor(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(FLOOR_ID, profile, floorSettingsSchema);
   const settings = config.settings;
   const loaded = loadProblem(settings.problem);
-  if (!loaded.found) return writeNotRunFigure(config, loaded.reason, started);
+  if (!loaded.found) return notRunFigure(config, loaded.reason, started, NO_PAPER_FIGURE);
   const { problem, analysis } = loaded;
   const beta = analysis.beta;
   const total = (1 + 2 * settings.rhoFactors.length) * settings.batchSizes.length * settings.seeds.length;
   const progress = createProgress(FLOOR_ID, total);
-  const { cache, done } = checkpointedCache(FLOOR_ID, profile, settings);
+  const cache = checkpointedCache(FLOOR_ID, profile, settings);
   const runs = floorExperiment(problem, analysis.criticalPoint, beta, settings, { cache, onRun: (count) => progress.update(count) });
   progress.stop();
   const predictions = settings.rhoFactors.map((factor) =>
@@ -119,7 +119,6 @@ export async function reproduceFloor(profile: Profile): Promise<string> {
       details: samAbove.map((entry) => `rho factor ${entry.factor}, b ${entry.b}: ${fmt(entry.ratio)}`).join("; "),
     }),
   ];
-  done();
 
   const spec = floorSpec({
     rows,
@@ -129,7 +128,7 @@ export async function reproduceFloor(profile: Profile): Promise<string> {
       `w̄ = Polyak average of the last ${Math.round((1 - settings.averageFrom) * 100)}%; mean of ${settings.seeds.length} seeds (band: min-max); β = ${fmt(beta)}, σ² = ${fmt(sigma2)}. No paper figure.`,
     ],
   });
-  return writeFigure({
+  return {
     id: FLOOR_ID,
     title: config.title,
     paperFigure: NO_PAPER_FIGURE,
@@ -140,7 +139,7 @@ export async function reproduceFloor(profile: Profile): Promise<string> {
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }
 
 function selectRuns(runs: FloorRow[], method: StochasticMethod, rhoFactor: number, batchSize: number): FloorRow[] {

@@ -3,7 +3,7 @@
  * +-gamma lambda rho / (2 - gamma lambda) in 1-D and at a distance floor in d > 1; with rho_t -> 0 it converges.
  */
 import { loadExperiment, type ExperimentConfig, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type ClaimResult, type Curve, type Row } from "@sam-repro/figures";
+import { PALETTE, type ClaimResult, type Curve, type FigureOutput, type Row } from "@sam-repro/figures";
 import { distanceFloorRuns, oneDimensionalCycles } from "../quadratic-experiments.js";
 import { twoCycleSettingsSchema, type TwoCycleSettings } from "../settings.js";
 import { twoCycleAmplitude } from "../theory.js";
@@ -14,7 +14,7 @@ export const TWO_CYCLE_ID = "sam-two-cycle";
 
 const CYCLE_COLORS = [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red, PALETTE.gray];
 
-export async function reproduceTwoCycle(profile: Profile): Promise<string> {
+export async function reproduceTwoCycle(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(TWO_CYCLE_ID, profile, twoCycleSettingsSchema);
   const { oneDimensional, highDimensional } = config.settings;
@@ -80,7 +80,7 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
       "Dashed: SPEC 2.4's ±γλρ/(2 − γλ) and, for d > 1, the top eigen-direction's amplitude. No paper figure.",
     ],
   });
-  return writeFigure({
+  return {
     id: TWO_CYCLE_ID,
     title: config.title,
     paperFigure: NO_PAPER_FIGURE,
@@ -95,7 +95,7 @@ export async function reproduceTwoCycle(profile: Profile): Promise<string> {
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }
 
 /** About `count` distinct integer steps from 1 to `last`, evenly spaced on a log scale. */

@@ -3,10 +3,9 @@
  * cache, and the non-convex CIFAR-10 problem (loaded and analysed once per process).
  */
 import path from "node:path";
-import { rmSync } from "node:fs";
 import { Checkpoint, declaredRule, formatSignificant as fmt, judgeThreshold, judgedClaim, notRunClaim, reportsDir, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
-import { notRunFigure, writeFigure, type ClaimResult } from "@sam-repro/figures";
+import type { ClaimResult } from "@sam-repro/figures";
 import { cifar10Directory, loadCifarSubset } from "../cifar-data.js";
 import { NonconvexLogisticRegression } from "../logistic-problem.js";
 import type { ProblemSettings } from "../settings.js";
@@ -29,16 +28,13 @@ export function claimResult(
   return judgedClaim(config, id, { ourValue: outcome.ourValue, judgement, ...(outcome.details ? { details: outcome.details } : {}) });
 }
 
-/** Writes a figure that says why it did not run (e.g. CIFAR-10 missing), with every claim "not run". */
-export function writeNotRunFigure(config: ExperimentConfig<unknown>, reason: string, started: number, paperFigure = NO_PAPER_FIGURE): Promise<string> {
-  return writeFigure(notRunFigure(config, reason, started, paperFigure));
-}
-
 /**
  * A run cache saved after every run to reports/<id>/checkpoint.json, keyed by the profile and settings, so an
  * interrupted reproduce resumes with the runs already done (each run is deterministic given its settings).
+ * Nothing deletes it here: the driver's writeFigure replaces reports/<id>/ whole once the figure is written, which
+ * discards the checkpoint then and only then (a figure that fails before being written keeps it for the next run).
  */
-export function checkpointedCache(figureId: string, profile: Profile, settings: unknown): { cache: RunCache; done: () => void } {
+export function checkpointedCache(figureId: string, profile: Profile, settings: unknown): RunCache {
   const file = path.join(reportsDir(), figureId, "checkpoint.json");
   const checkpoint = new Checkpoint<Record<string, unknown>>(file, JSON.stringify({ profile, settings }));
   const stored = checkpoint.load() ?? {};
@@ -49,7 +45,7 @@ export function checkpointedCache(figureId: string, profile: Profile, settings: 
     checkpoint.save(stored);
     return value;
   };
-  return { cache, done: () => rmSync(file, { force: true }) };
+  return cache;
 }
 
 // writeJsonAtomic stores NaN and infinities as strings; turn them back into numbers.

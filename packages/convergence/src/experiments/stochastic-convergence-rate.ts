@@ -4,11 +4,11 @@
  * ~ T^(-1/2), on a non-convex problem built from CIFAR-10, against the bound.
  */
 import { createProgress, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { PALETTE, notRunFigure, type Curve, type FigureOutput, type Row } from "@sam-repro/figures";
 import { rateSettingsSchema } from "../settings.js";
 import { RATE_SERIES, rateBound, rateExperiment, rateSchedule, type RateRow } from "../stochastic-experiment.js";
 import { curve, rateSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize, writeNotRunFigure } from "./shared.js";
+import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
 
 export const RATE_ID = "stochastic-convergence-rate";
 
@@ -22,17 +22,17 @@ const SERIES_COLORS: Record<string, string> = {
 /** The series the theorem covers (USAM, with SGD as rho = 0); normalized SAM has no such bound (SPEC 2.4). */
 const BOUNDED_SERIES = ["SGD", "USAM, constant ρ", "USAM, ρ ∝ T^-1/4"];
 
-export async function reproduceRate(profile: Profile): Promise<string> {
+export async function reproduceRate(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(RATE_ID, profile, rateSettingsSchema);
   const settings = config.settings;
   const loaded = loadProblem(settings.problem);
-  if (!loaded.found) return writeNotRunFigure(config, loaded.reason, started);
+  if (!loaded.found) return notRunFigure(config, loaded.reason, started, NO_PAPER_FIGURE);
   const { problem, initial, analysis } = loaded;
   const beta = analysis.beta;
   const total = RATE_SERIES.length * settings.horizons.length * settings.seeds.length;
   const progress = createProgress(RATE_ID, total);
-  const { cache, done } = checkpointedCache(RATE_ID, profile, settings);
+  const cache = checkpointedCache(RATE_ID, profile, settings);
   const runs = rateExperiment(problem, initial, beta, settings, {
     cache,
     onRun: (count) => progress.update(count),
@@ -116,7 +116,6 @@ export async function reproduceRate(profile: Profile): Promise<string> {
         `gamma <= 1/(4 beta) and rho <= 1/(4 beta) at every T: ${boundApplies}.`,
     }),
   ];
-  done();
 
   const spec = rateSpec({
     rows,
@@ -127,7 +126,7 @@ export async function reproduceRate(profile: Profile): Promise<string> {
       `Dashed: reconstructed Theorem 2 (SPEC 2.4), β = ${fmt(beta)}, σ² = ${fmt(sigma2)}. No paper figure.`,
     ],
   });
-  return writeFigure({
+  return {
     id: RATE_ID,
     title: config.title,
     paperFigure: NO_PAPER_FIGURE,
@@ -138,7 +137,7 @@ export async function reproduceRate(profile: Profile): Promise<string> {
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }
 
 function runsOf(runs: RateRow[], label: string, steps: number): RateRow[] {

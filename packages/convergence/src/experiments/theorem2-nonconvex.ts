@@ -6,7 +6,7 @@
  * quadratic (every constant exact) and a non-convex logistic regression (beta, sigma^2 certified).
  */
 import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { PALETTE, type Curve, type FigureOutput, type Row } from "@sam-repro/figures";
 import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { nonconvexBound, nonconvexSchedule } from "../paper-theorem2.js";
 import { prepareLogistic, prepareQuadratic, type PreparedProblem } from "../theorem2-problems.js";
@@ -21,7 +21,7 @@ const EXACT = "exact expectation (noisy quadratic)";
 const BOUND = "Theorem 2 bound";
 const CURVES: Curve[] = [curve(MEASURED, PALETTE.blue), curve(EXACT, PALETTE.black, true), curve(BOUND, PALETTE.red, true)];
 
-export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<string> {
+export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(THEOREM2_NONCONVEX_ID, profile, theorem2NonconvexSettingsSchema);
   const settings = config.settings;
@@ -106,7 +106,7 @@ export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<stri
       "Bound: 4β(L(w₀) − L*)/√T + 8σ²/(b√T) with the problem's exact or certified β and σ².",
     ],
   });
-  return writeFigure({
+  return {
     id: config.id,
     title: config.title,
     paperFigure: config.paperFigure,
@@ -116,5 +116,5 @@ export async function reproduceTheorem2Nonconvex(profile: Profile): Promise<stri
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }

@@ -6,7 +6,7 @@
  * are exact.
  */
 import { createProgress, declaredRule, judgeThreshold, judgedClaim, loadExperiment, logLogSlope, type Profile } from "@sam-repro/runner";
-import { PALETTE, writeFigure, type Curve, type Row } from "@sam-repro/figures";
+import { PALETTE, type Curve, type FigureOutput, type Row } from "@sam-repro/figures";
 import { curve, theorem2HorizonSpec } from "../figure-specs.js";
 import { plBound } from "../paper-theorem2.js";
 import { prepareQuadratic } from "../theorem2-problems.js";
@@ -21,7 +21,7 @@ const EXACT = "exact expectation";
 const BOUND = "Theorem 2 bound (PL)";
 const CURVES: Curve[] = [curve(MEASURED, PALETTE.blue), curve(EXACT, PALETTE.black, true), curve(BOUND, PALETTE.red, true)];
 
-export async function reproduceTheorem2Pl(profile: Profile): Promise<string> {
+export async function reproduceTheorem2Pl(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(THEOREM2_PL_ID, profile, theorem2PlSettingsSchema);
   const settings = config.settings;
@@ -93,7 +93,7 @@ export async function reproduceTheorem2Pl(profile: Profile): Promise<string> {
       "Bound: 3β²(L(w₀) − L*)/(μ²T²) + 22βσ²/(μ²bT), every constant exact on these noisy quadratics.",
     ],
   });
-  return writeFigure({
+  return {
     id: config.id,
     title: config.title,
     paperFigure: config.paperFigure,
@@ -103,5 +103,5 @@ export async function reproduceTheorem2Pl(profile: Profile): Promise<string> {
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }

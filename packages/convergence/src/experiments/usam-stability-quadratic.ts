@@ -3,7 +3,7 @@
  * deterministic USAM with constant rho over (gamma, rho) on a quadratic, against gamma lambda_max (1 + rho lambda_max) < 2.
  */
 import { loadExperiment, type Profile } from "@sam-repro/runner";
-import { writeFigure } from "@sam-repro/figures";
+import type { FigureOutput } from "@sam-repro/figures";
 import { boundaryProbes, grid, stabilityMap } from "../quadratic-experiments.js";
 import { stabilitySettingsSchema } from "../settings.js";
 import { usamCriticalStepSize } from "../theory.js";
@@ -12,7 +12,7 @@ import { NO_PAPER_FIGURE, claimResult, fmt } from "./shared.js";
 
 export const STABILITY_ID = "usam-stability-quadratic";
 
-export async function reproduceStability(profile: Profile): Promise<string> {
+export async function reproduceStability(profile: Profile): Promise<FigureOutput> {
   const started = performance.now();
   const config = loadExperiment(STABILITY_ID, profile, stabilitySettingsSchema);
   const settings = config.settings;
@@ -73,7 +73,7 @@ export async function reproduceStability(profile: Profile): Promise<string> {
       "Line: SPEC 2.4's boundary. No paper figure.",
     ],
   });
-  return writeFigure({
+  return {
     id: STABILITY_ID,
     title: config.title,
     paperFigure: NO_PAPER_FIGURE,
@@ -83,5 +83,5 @@ export async function reproduceStability(profile: Profile): Promise<string> {
     spec,
     claims,
     wallSeconds: (performance.now() - started) / 1000,
-  });
+  };
 }
