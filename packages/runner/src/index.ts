@@ -48,5 +48,4 @@ export {
 export { DEFAULT_PROFILE, PROFILES, type Profile } from "./profiles.js";
 export * from "./settings.js";
 export { createProgress, etaSeconds, type Progress } from "./progress.js";
-export { runFigures, type FigureRunner } from "./figures.js";
 export * from "./verdicts/index.js";

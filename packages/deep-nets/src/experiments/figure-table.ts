@@ -4,9 +4,8 @@
  * `estimatedMinutes` against the cost model of shared-runs.ts, `reproduce` can print the time the
  * missing runs will take before it starts, and shared runs are counted once.
  */
-import { formatDuration, type FigureOutput } from "@sam-repro/figures";
+import { formatDuration, type FigureDefinition } from "@sam-repro/figures";
 import { loadExperiment, type Profile } from "@sam-repro/runner";
-import type { z } from "zod";
 import { ASCENT_GAP_ID, ascentGapJobs, ascentGapMeasurementSeconds, ascentGapSettingsSchema, reproduceAscentGap } from "./ascent-gap.js";
 import { BOTH_CONVERGE_ID, bothConvergeJobs, bothConvergeSettingsSchema, reproduceBothConverge } from "./both-converge.js";
 import { FIG1_ID, fig1Jobs, fig1SettingsSchema, reproduceFig1 } from "./fig1-perturbations.js";
@@ -22,10 +21,8 @@ import { distinctJobs, estimateMinutes, estimateRunSeconds } from "./shared-runs
 import { SWITCH_TIMING_ID, reproduceSwitchTiming, switchTimingJobs, switchTimingSettingsSchema } from "./switch-timing.js";
 import { TRAINING_CONVERGENCE_ID, reproduceTrainingConvergence, trainingConvergenceJobs, trainingConvergenceSettingsSchema } from "./training-convergence.js";
 
-export interface DeepNetFigure {
-  id: string;
-  run: (profile: Profile) => Promise<FigureOutput>;
-  settingsSchema: z.ZodType;
+/** A deep-net figure: the figure contract (id, settings schema, produce) plus what the estimate of the training left needs. */
+export interface DeepNetFigure extends FigureDefinition {
   /** The training runs of a profile's settings (parsed by settingsSchema). */
   jobs: (settings: never, profile: Profile) => TrainJob[];
   /** Seconds of work after training (measurements on the trained models). */
@@ -38,20 +35,20 @@ export interface DeepNetFigure {
 
 /** The figures in the order `reproduce` runs them (Fig. 10 reuses Fig. 9's runs; later figures reuse the headline runs of the first ones). */
 export const DEEP_NET_FIGURES: readonly DeepNetFigure[] = [
-  { id: FIG1_ID, run: reproduceFig1, settingsSchema: fig1SettingsSchema, jobs: fig1Jobs },
-  { id: MSAM_ID, run: reproduceMsam, settingsSchema: msamSettingsSchema, jobs: msamJobs },
-  { id: FIG9_ID, run: reproduceFig9, settingsSchema: finetuningSettingsSchema, jobs: fig9Jobs },
-  { id: FIG10_ID, run: reproduceFig10, settingsSchema: fig10SettingsSchema, jobs: fig10Jobs, extraSeconds: fig10MeasurementSeconds, declaresEstimate: false },
+  { id: FIG1_ID, produce: reproduceFig1, settingsSchema: fig1SettingsSchema, jobs: fig1Jobs },
+  { id: MSAM_ID, produce: reproduceMsam, settingsSchema: msamSettingsSchema, jobs: msamJobs },
+  { id: FIG9_ID, produce: reproduceFig9, settingsSchema: finetuningSettingsSchema, jobs: fig9Jobs },
+  { id: FIG10_ID, produce: reproduceFig10, settingsSchema: fig10SettingsSchema, jobs: fig10Jobs, extraSeconds: fig10MeasurementSeconds, declaresEstimate: false },
   // Issue 13 parts 1-6: the m-sharpness hypotheses, switch timing, convergence, normalization (shared runs).
-  { id: GHOST_BATCHNORM_ID, run: reproduceGhostBatchNorm, settingsSchema: ghostBatchNormSettingsSchema, jobs: ghostBatchNormJobs },
-  { id: ASCENT_GAP_ID, run: reproduceAscentGap, settingsSchema: ascentGapSettingsSchema, jobs: ascentGapJobs, extraSeconds: ascentGapMeasurementSeconds },
-  { id: MULTISTEP_ID, run: reproduceMultistep, settingsSchema: multistepSettingsSchema, jobs: multistepJobs },
-  { id: SWITCH_TIMING_ID, run: reproduceSwitchTiming, settingsSchema: switchTimingSettingsSchema, jobs: switchTimingJobs },
-  { id: BOTH_CONVERGE_ID, run: reproduceBothConverge, settingsSchema: bothConvergeSettingsSchema, jobs: bothConvergeJobs },
-  { id: NORMALIZATION_ID, run: reproduceNormalization, settingsSchema: normalizationSettingsSchema, jobs: normalizationJobs },
+  { id: GHOST_BATCHNORM_ID, produce: reproduceGhostBatchNorm, settingsSchema: ghostBatchNormSettingsSchema, jobs: ghostBatchNormJobs },
+  { id: ASCENT_GAP_ID, produce: reproduceAscentGap, settingsSchema: ascentGapSettingsSchema, jobs: ascentGapJobs, extraSeconds: ascentGapMeasurementSeconds },
+  { id: MULTISTEP_ID, produce: reproduceMultistep, settingsSchema: multistepSettingsSchema, jobs: multistepJobs },
+  { id: SWITCH_TIMING_ID, produce: reproduceSwitchTiming, settingsSchema: switchTimingSettingsSchema, jobs: switchTimingJobs },
+  { id: BOTH_CONVERGE_ID, produce: reproduceBothConverge, settingsSchema: bothConvergeSettingsSchema, jobs: bothConvergeJobs },
+  { id: NORMALIZATION_ID, produce: reproduceNormalization, settingsSchema: normalizationSettingsSchema, jobs: normalizationJobs },
   // Issue 5 part 3, convergence in practice: training convergence (candidate Fig. 11, its runs are Fig. 1's and m-SAM's) and Fig. 12.
-  { id: TRAINING_CONVERGENCE_ID, run: reproduceTrainingConvergence, settingsSchema: trainingConvergenceSettingsSchema, jobs: trainingConvergenceJobs, notRunWithoutData: true },
-  { id: LABEL_NOISE_ID, run: reproduceLabelNoise, settingsSchema: labelNoiseSettingsSchema, jobs: labelNoiseJobs, notRunWithoutData: true },
+  { id: TRAINING_CONVERGENCE_ID, produce: reproduceTrainingConvergence, settingsSchema: trainingConvergenceSettingsSchema, jobs: trainingConvergenceJobs, notRunWithoutData: true },
+  { id: LABEL_NOISE_ID, produce: reproduceLabelNoise, settingsSchema: labelNoiseSettingsSchema, jobs: labelNoiseJobs, notRunWithoutData: true },
 ];
 
 /** The training runs and the measurement seconds of a figure at a profile. */
