@@ -32,9 +32,6 @@ const READS_OUTSIDE: Record<string, string> = {
   "packages/cli/bin/entry.js": "the bin chooses between the sources and dist before any package can be loaded",
   "scripts/data-checksums.mjs": "a plain Node script that nx runs without the TypeScript loader",
   "scripts/run-jest.mjs": "the test launcher (plain Node): points the reports and run directories at a scratch folder when unset, so a test that loses its own never writes into reports/",
-  // Owned by the native-kernel work of this session; to become nativeThreadsSetting / nativePoolBytesSetting.
-  "packages/runtime/src/native/addon.ts": "SAM_REPRO_THREADS, until the native files move to nativeThreadsSetting",
-  "packages/runtime/src/native/register.ts": "SAM_REPRO_NATIVE_POOL_MB, until the native files move to nativePoolBytesSetting",
 };
 
 /** Every way the code reads (or sets) a variable: process.env.X, process.env["X"], env[X_ENV_VAR], environment.X. */

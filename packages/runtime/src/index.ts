@@ -9,8 +9,8 @@ export {
   type BackendInfo,
 } from "./backend.js";
 export { registerWasmGradientKernels } from "./wasm-gradient-kernels.js";
-export { NATIVE_ADDON_PATH, THREADS_ENV_VAR, loadNativeKernels } from "./native/addon.js";
-export { POOL_ENV_VAR, type NativeAddonInfo } from "./native/register.js";
+export { NATIVE_ADDON_PATH, loadNativeKernels } from "./native/addon.js";
+export { type NativeAddonInfo } from "./native/register.js";
 export { groupedConv2d, hasGroupedConv2D } from "./native/grouped-ops.js";
 export { batchNormTraining, hasFusedBatchNorm } from "./native/batch-norm-ops.js";
 export { groupNormTraining, hasFusedGroupNorm } from "./native/fused-group-norm-ops.js";

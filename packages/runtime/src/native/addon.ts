@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import os from "node:os";
+import { nativeThreadsSetting } from "@sam-repro/runner";
 import { fileURLToPath } from "node:url";
 
 /** The kernels of the native addon (packages/runtime/native). Arrays are used in place, never copied. */
@@ -41,9 +41,6 @@ export interface NativeKernels {
 /** Where `npm run build:native -w @sam-repro/runtime` puts the compiled addon. */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../native/build/Release/sam_repro_native.node", import.meta.url));
 
-/** Environment variable with the number of threads native kernels use (default: all available cores). */
-export const THREADS_ENV_VAR = "SAM_REPRO_THREADS";
-
 export interface NativeLoadResult {
   kernels: NativeKernels | null;
   /** Why the addon is unusable, or "loaded". */
@@ -52,16 +49,6 @@ export interface NativeLoadResult {
 
 let cached: NativeLoadResult | null = null;
 
-/** Parses SAM_REPRO_THREADS; absent means every core the process may use. */
-export function nativeThreadCount(value = process.env[THREADS_ENV_VAR]): number {
-  if (value == null || value === "") return os.availableParallelism();
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 1 || count > 256) {
-    throw new Error(`${THREADS_ENV_VAR}: "${value}" is not a thread count; allowed: an integer from 1 to 256`);
-  }
-  return count;
-}
-
 /** Loads the compiled addon once; a missing or broken build gives null and the reason. */
 export function loadNativeKernels(): NativeLoadResult {
   if (cached) return cached;
@@ -69,10 +56,12 @@ export function loadNativeKernels(): NativeLoadResult {
     cached = { kernels: null, reason: "native addon not built (run `npm run build:native -w @sam-repro/runtime`)" };
     return cached;
   }
+  // A bad SAM_REPRO_THREADS is the user's input: an InputError (exit 2), not a silent fall back to a slower backend.
+  const threads = nativeThreadsSetting();
   try {
     const require = createRequire(import.meta.url);
     const kernels = require(NATIVE_ADDON_PATH) as NativeKernels;
-    kernels.threads(nativeThreadCount());
+    kernels.threads(threads);
     cached = { kernels, reason: "loaded" };
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);

@@ -1,4 +1,4 @@
-import os from "node:os";
+import { nativePoolBytesSetting } from "@sam-repro/runner";
 import * as tf from "@tensorflow/tfjs";
 import { NATIVE_ADDON_PATH, loadNativeKernels } from "./addon.js";
 import { NATIVE_BACKEND_NAME, NativeBackend } from "./native-backend.js";
@@ -18,19 +18,6 @@ export interface NativeAddonInfo {
   simd: string;
   threads: number;
   path: string;
-}
-
-/** Environment variable capping the bytes of disposed tensor buffers kept for reuse (in MiB). */
-export const POOL_ENV_VAR = "SAM_REPRO_NATIVE_POOL_MB";
-
-function poolLimitBytes(): number {
-  const value = process.env[POOL_ENV_VAR];
-  if (value == null || value === "") return Math.floor(os.totalmem() / 4);
-  const megabytes = Number(value);
-  if (!Number.isFinite(megabytes) || megabytes < 0) {
-    throw new Error(`${POOL_ENV_VAR}: "${value}" is not a size in MiB; allowed: a number >= 0`);
-  }
-  return megabytes * 1024 * 1024;
 }
 
 export type NativeRegistration = { ok: true; info: NativeAddonInfo } | { ok: false; reason: string; info?: undefined };
@@ -58,7 +45,7 @@ export function registerNativeBackend(): NativeRegistration {
   registerFusedBatchNormGrad();
   registerFusedGroupNorm();
   registerFusedGroupNormGrad();
-  const limit = poolLimitBytes();
+  const limit = nativePoolBytesSetting();
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
   const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";
   result = { ok: true, info: { simd, threads: kernels.threads(), path: NATIVE_ADDON_PATH } };
