@@ -12,6 +12,19 @@ export {
 } from "./lock.js";
 export { MIN_FREE_BYTES, checkOutputLocation, describeWriteError, makeOutputDirectory } from "./output-location.js";
 export {
+  RESULT_FILE,
+  commitRunResult,
+  readFinishedResult,
+  readResultFile,
+  runDirectory,
+  runHash,
+  writeResultFile,
+  type HashedResult,
+  type RunAddress,
+  type RunIdentity,
+} from "./run-store.js";
+export { keyedResultCache, reviveNumbers, type KeyedCacheOptions, type ResultCache } from "./run-store-cache.js";
+export {
   STOP_SIGNALS,
   StopRequestedError,
   beginStoppableWork,
