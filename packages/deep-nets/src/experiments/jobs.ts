@@ -3,14 +3,25 @@ import os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdirSync } from "node:fs";
-import { THREADS_ENV_VAR, WORKERS_ENV_VAR, acquireDirectoryLock, createProgress, readSetting, workersSetting, writeFileAtomic, writeJsonAtomic, type Profile } from "@sam-repro/runner";
+import {
+  THREADS_ENV_VAR,
+  WORKERS_ENV_VAR,
+  commitRunResult,
+  createProgress,
+  readFinishedResult,
+  readSetting,
+  runDirectory,
+  workersSetting,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type Profile,
+} from "@sam-repro/runner";
 import { activeBackend } from "@sam-repro/runtime";
 import type { CifarData } from "../data/cifar-files.js";
 import { loadCifar } from "../data/cifar-files.js";
 import type { DatasetName } from "../data/cifar-format.js";
 import { configHash, type TrainConfig } from "../training/config.js";
-import { CONFIG_FILE, readRunResult, runsDirectory, writeMetricsFile, writeRunResult, type RunResult } from "../training/run-store.js";
+import { CONFIG_FILE, writeMetricsFile, type RunResult } from "../training/run-store.js";
 import { trainRun, type StepInfo } from "../training/trainer.js";
 
 /** One training run of a figure. Jobs with equal configs share one run directory (and one result). */
@@ -27,9 +38,9 @@ export function jobHash(job: TrainJob): string {
   return configHash(job.config, tf.getBackend());
 }
 
-/** The directory of a job: runs/deep-nets/<profile>/<name>-<hash of config and active backend>. */
+/** The directory of a job in the run store: runs/deep-nets/<profile>/<name>-<hash of config and active backend>. */
 export function jobDirectory(job: TrainJob, profile: Profile): string {
-  return path.join(runsDirectory(), "deep-nets", profile, `${job.name}-${jobHash(job)}`);
+  return runDirectory({ package: "deep-nets", profile, name: job.name, hash: jobHash(job) });
 }
 
 /** Steps a job takes (for the combined progress bar). */
@@ -83,8 +94,7 @@ function canFork(): boolean {
 
 /** The result of a job whose run is complete (result.json for this config and backend), or null. */
 export function completedRun(job: TrainJob, profile: Profile): RunResult | null {
-  const finished = readRunResult(jobDirectory(job, profile));
-  return finished && finished.hash === jobHash(job) ? finished : null;
+  return readFinishedResult<RunResult>(jobDirectory(job, profile), jobHash(job));
 }
 
 /**
@@ -117,19 +127,16 @@ export function setJobExecutor(next: JobExecutor | null): JobExecutor | null {
  */
 export function storeRunResult(job: TrainJob, profile: Profile, result: RunResult, weights: Uint8Array | null): RunResult {
   const directory = jobDirectory(job, profile);
-  mkdirSync(directory, { recursive: true });
+  const stored: RunResult = { ...result, config: job.config, hash: jobHash(job) };
   // One writer per run directory, as trainRun: a local `train` of the same run cannot interleave.
-  const lock = acquireDirectoryLock(directory, `sweep: store ${job.name} trained by a worker`);
-  try {
-    const stored: RunResult = { ...result, config: job.config, hash: jobHash(job) };
-    if (weights && stored.weightsFile) writeFileAtomic(path.join(directory, stored.weightsFile), weights);
-    writeJsonAtomic(path.join(directory, CONFIG_FILE), job.config);
-    writeMetricsFile(directory, stored.metrics);
-    writeRunResult(directory, stored);
-    return stored;
-  } finally {
-    lock.release();
-  }
+  return commitRunResult(directory, stored, {
+    purpose: `sweep: store ${job.name} trained by a worker`,
+    writeFiles: () => {
+      if (weights && stored.weightsFile) writeFileAtomic(path.join(directory, stored.weightsFile), weights);
+      writeJsonAtomic(path.join(directory, CONFIG_FILE), job.config);
+      writeMetricsFile(directory, stored.metrics);
+    },
+  });
 }
 
 /**

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
-import { InputError } from "@sam-repro/runner";
+import { InputError, runHash } from "@sam-repro/runner";
 import { SAM_VARIANTS, ASCENT_BATCH_SOURCES, BATCH_NORM_STATISTICS_MODES } from "@sam-repro/sam";
 import { DATASET_NAMES } from "../data/cifar-format.js";
 import { MODEL_NAMES } from "../models/architecture.js";
@@ -138,15 +137,8 @@ export const RUN_FORMAT_VERSION = 1;
  * A short stable hash of a full config and the tfjs backend that computes it: runs with equal hashes
  * are the same run. Backends round differently (wasm, native, tensorflow), so a run continued or
  * reused on another backend would not give the same numbers: the backend is part of the identity.
+ * The run store's runHash (@sam-repro/runner) with this package's RUN_FORMAT_VERSION.
  */
 export function configHash(config: TrainConfig, backend: string): string {
-  return createHash("sha256").update(JSON.stringify({ version: RUN_FORMAT_VERSION, backend, config: sortKeys(config) })).digest("hex").slice(0, 12);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
-  }
-  return value;
+  return runHash({ version: RUN_FORMAT_VERSION, backend, config });
 }

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { InputError, RUNS_DIR_ENV_VAR, readJsonIfExists, runsDirSetting, writeFileAtomic, writeJsonAtomic } from "@sam-repro/runner";
+import { InputError, RESULT_FILE, RUNS_DIR_ENV_VAR, readJsonIfExists, readResultFile, runsDirSetting, writeFileAtomic, writeResultFile } from "@sam-repro/runner";
 import type { SerializedSamState } from "@sam-repro/sam";
 import type { ModelConfig } from "../models/architecture.js";
 import type { TrainConfig } from "./config.js";
 import type { SharpnessResult } from "./sharpness.js";
 
-export { RUNS_DIR_ENV_VAR };
+export { RESULT_FILE, RUNS_DIR_ENV_VAR };
 
 /** Where training runs live: `runs/` at the workspace root (git-ignored) unless SAM_REPRO_RUNS_DIR is set. */
 export function runsDirectory(): string {
@@ -194,14 +194,13 @@ export function readWeightsFile(file: string): StoredWeights {
   };
 }
 
-export const RESULT_FILE = "result.json";
 export const CHECKPOINT_FILE = "checkpoint.json";
 export const METRICS_FILE = "metrics.jsonl";
 export const CONFIG_FILE = "config.json";
 
-/** The finished run in `directory`, or null. */
+/** The finished run in `directory` (result.json through the runner's run store), or null. */
 export function readRunResult(directory: string): RunResult | null {
-  return readJsonIfExists<RunResult>(path.join(directory, RESULT_FILE));
+  return readResultFile<RunResult>(directory);
 }
 
 /** The config hash of the run stored in `directory` (result.json, else checkpoint.json), or null when it holds none. */
@@ -218,8 +217,9 @@ export function writeMetricsFile(directory: string, metrics: MetricRecord[]): vo
   writeFileAtomic(path.join(directory, METRICS_FILE), metrics.map(line).join("\n") + (metrics.length ? "\n" : ""));
 }
 
+/** Writes result.json atomically (the run's commit point; the caller holds the directory lock). */
 export function writeRunResult(directory: string, result: RunResult): void {
-  writeJsonAtomic(path.join(directory, RESULT_FILE), result);
+  writeResultFile(directory, result);
 }
 
 /** Removes weights files other than `keep` (older epochs' checkpoints). */
