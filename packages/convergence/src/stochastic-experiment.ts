@@ -5,6 +5,7 @@
  * comes in through callbacks.
  */
 import { lusolve } from "mathjs";
+import type { ResultCache } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
 import { Float64Sam } from "@sam-repro/sam";
 import type { NonconvexLogisticRegression } from "./logistic-problem.js";
@@ -211,8 +212,8 @@ export function rateSchedule(series: RateSeries, steps: number, settings: RateSe
   return { gamma: schedule.gamma, rho };
 }
 
-/** A cache the runner may supply (checkpointed results): returns the stored value for `key` or computes and stores it. */
-export type RunCache = <R>(key: string, compute: () => R) => R;
+/** A cache the caller may supply (the run store's keyed cache): returns the stored value for `key` or computes and stores it. */
+export type RunCache = ResultCache;
 const noCache: RunCache = (_key, compute) => compute();
 
 /** Every series at every horizon and seed, from the same w_0 (SPEC 2.4 rate check). */

@@ -1,28 +1,44 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { notRunSpec, writeFigure } from "@sam-repro/figures";
+import { RESULT_FILE } from "@sam-repro/runner";
 import { checkpointedCache } from "./shared.js";
 
-let reports: string;
-const saved = process.env.SAM_REPRO_REPORTS_DIR;
+let scratch: string;
+const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, runs: process.env.SAM_REPRO_RUNS_DIR };
 beforeAll(() => {
-  reports = mkdtempSync(path.join(os.tmpdir(), "convergence-checkpoint-"));
-  process.env.SAM_REPRO_REPORTS_DIR = reports;
+  scratch = mkdtempSync(path.join(os.tmpdir(), "convergence-run-cache-"));
+  process.env.SAM_REPRO_REPORTS_DIR = path.join(scratch, "reports");
+  process.env.SAM_REPRO_RUNS_DIR = path.join(scratch, "runs");
 });
 afterAll(() => {
-  rmSync(reports, { recursive: true, force: true });
-  if (saved === undefined) delete process.env.SAM_REPRO_REPORTS_DIR;
-  else process.env.SAM_REPRO_REPORTS_DIR = saved;
+  rmSync(scratch, { recursive: true, force: true });
+  for (const [key, value] of [
+    ["SAM_REPRO_REPORTS_DIR", saved.reports],
+    ["SAM_REPRO_RUNS_DIR", saved.runs],
+  ] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
 });
 
-describe("checkpointed run cache", () => {
-  test("a second process resumes with the stored results (NaN included) and recomputes nothing; other settings start over; writing the figure discards it", async () => {
+describe("the figures' run cache in the run store", () => {
+  test("each run lands in runs/convergence/<profile>/<id>-<hash>/ and nothing under reports/; a later process reuses it (NaN included); other settings start over; writing the figure keeps it", async () => {
+    const store = path.join(scratch, "runs", "convergence", "smoke");
     const first = checkpointedCache("some-figure", "smoke", { steps: 10 });
     const computed = first("run:a", () => ({ value: 0.25, diverged: Number.NaN }));
-    expect(existsSync(path.join(reports, "some-figure", "checkpoint.json"))).toBe(true);
+    first("run:b", () => ({ value: 0.5, diverged: 0 }));
+    const runDirectories = readdirSync(store);
+    expect(runDirectories).toHaveLength(2);
+    for (const directory of runDirectories) {
+      expect(directory).toMatch(/^some-figure-[0-9a-f]{12}$/);
+      expect(existsSync(path.join(store, directory, RESULT_FILE))).toBe(true);
+    }
+    expect(existsSync(path.join(scratch, "reports"))).toBe(false);
 
+    // A later reproduce (or one resumed after an interruption) computes nothing it has.
     const resumed = checkpointedCache("some-figure", "smoke", { steps: 10 });
     const again = resumed<typeof computed>("run:a", () => {
       throw new Error("recomputed");
@@ -32,12 +48,16 @@ describe("checkpointed run cache", () => {
 
     const otherSettings = checkpointedCache("some-figure", "smoke", { steps: 11 });
     expect(otherSettings("run:a", () => ({ value: 1, diverged: 0 })).value).toBe(1);
+    const otherProfile = checkpointedCache("some-figure", "cpu", { steps: 10 });
+    expect(otherProfile("run:a", () => ({ value: 2, diverged: 0 })).value).toBe(2);
+    expect(readdirSync(path.join(scratch, "runs", "convergence")).sort()).toEqual(["cpu", "smoke"]);
 
-    // Writing the figure (what the driver does after produce returns) replaces reports/<id>/ whole: the checkpoint goes with it.
+    // The driver writes the figure after produce returns; the runs stay in the store for the next reproduce.
     const title = "Some figure";
-    const spec = notRunSpec(title, "test");
-    await writeFigure({ id: "some-figure", title, paperFigure: "none", profile: "smoke", setup: {}, data: {}, spec, claims: [], wallSeconds: 0 });
-    expect(existsSync(path.join(reports, "some-figure", "meta.json"))).toBe(true);
-    expect(existsSync(path.join(reports, "some-figure", "checkpoint.json"))).toBe(false);
+    await writeFigure({ id: "some-figure", title, paperFigure: "none", profile: "smoke", setup: {}, data: {}, spec: notRunSpec(title, "test"), claims: [], wallSeconds: 0 });
+    expect(readdirSync(path.join(scratch, "reports", "some-figure"))).not.toContain("checkpoint.json");
+    expect(readdirSync(store)).toHaveLength(3);
+    const afterFigure = checkpointedCache("some-figure", "smoke", { steps: 10 });
+    expect(afterFigure("run:b", () => ({ value: -1, diverged: 0 })).value).toBe(0.5);
   });
 });

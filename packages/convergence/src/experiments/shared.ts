@@ -1,9 +1,8 @@
 /**
- * What the figure runners of this package share: claims read from the experiment config, the checkpointed run
- * cache, and the non-convex CIFAR-10 problem (loaded and analysed once per process).
+ * What the figure runners of this package share: claims read from the experiment config, the run cache in the run
+ * store, and the non-convex CIFAR-10 problem (loaded and analysed once per process).
  */
-import path from "node:path";
-import { Checkpoint, declaredRule, formatSignificant as fmt, judgeThreshold, judgedClaim, notRunClaim, reportsDir, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
+import { declaredRule, formatSignificant as fmt, judgeThreshold, judgedClaim, keyedResultCache, notRunClaim, summarize, type ExperimentConfig, type Profile } from "@sam-repro/runner";
 import { SeededRandom } from "@sam-repro/runtime";
 import type { ClaimResult } from "@sam-repro/figures";
 import { cifar10Directory, loadCifarSubset } from "../cifar-data.js";
@@ -28,36 +27,18 @@ export function claimResult(
   return judgedClaim(config, id, { ourValue: outcome.ourValue, judgement, ...(outcome.details ? { details: outcome.details } : {}) });
 }
 
+/** Bump when a change to this package's stochastic runs changes their results, so cached runs are not reused. */
+export const CONVERGENCE_RUN_VERSION = 1;
+
 /**
- * A run cache saved after every run to reports/<id>/checkpoint.json, keyed by the profile and settings, so an
- * interrupted reproduce resumes with the runs already done (each run is deterministic given its settings).
- * Nothing deletes it here: the driver's writeFigure replaces reports/<id>/ whole once the figure is written, which
- * discards the checkpoint then and only then (a figure that fails before being written keeps it for the next run).
+ * The figure's run cache in the run store (runner's keyedResultCache): each run's result is stored as soon as it is
+ * computed, in runs/convergence/<profile>/<figure id>-<hash of figure id, settings and run key>/result.json, so an
+ * interrupted reproduce resumes with the runs done and a later reproduce reuses them (each run is deterministic
+ * given its settings). Nothing is written under reports/: the figure is written by the driver alone.
  */
 export function checkpointedCache(figureId: string, profile: Profile, settings: unknown): RunCache {
-  const file = path.join(reportsDir(), figureId, "checkpoint.json");
-  const checkpoint = new Checkpoint<Record<string, unknown>>(file, JSON.stringify({ profile, settings }));
-  const stored = checkpoint.load() ?? {};
-  const cache: RunCache = <R>(key: string, compute: () => R): R => {
-    if (key in stored) return reviveNumbers(stored[key]) as R;
-    const value = compute();
-    stored[key] = value;
-    checkpoint.save(stored);
-    return value;
-  };
-  return cache;
-}
-
-// writeJsonAtomic stores NaN and infinities as strings; turn them back into numbers.
-function reviveNumbers(value: unknown): unknown {
-  if (value === "NaN") return Number.NaN;
-  if (value === "Infinity") return Infinity;
-  if (value === "-Infinity") return -Infinity;
-  if (Array.isArray(value)) return value.map(reviveNumbers);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, reviveNumbers(inner)]));
-  }
-  return value;
+  // The runs are plain float64 JavaScript (no tfjs backend), so the "backend" part of the identity is fixed.
+  return keyedResultCache({ package: "convergence", profile, name: figureId, version: CONVERGENCE_RUN_VERSION, backend: "js-float64", settings });
 }
 
 export interface LoadedProblem {
