@@ -28,7 +28,7 @@ export async function allFigureSettings(): Promise<FigureSettings[]> {
   const implicitBias = await import("@sam-repro/implicit-bias");
   const convergence = await import("@sam-repro/convergence");
   const deepNets = await import("@sam-repro/deep-nets");
-  return [...(await implicitBias.figureSettings()), ...convergence.THEORY_FIGURE_SETTINGS, ...deepNets.DEEP_NET_FIGURES];
+  return [...(await implicitBias.figureSettings()), ...convergence.THEORY_FIGURES, ...deepNets.DEEP_NET_FIGURES];
 }
 
 /**

@@ -67,6 +67,6 @@ export {
   type StochasticRunResult,
   type StochasticRunSettings,
 } from "./stochastic-experiment.js";
-export { THEORY_FIGURES, THEORY_FIGURE_SETTINGS, reproduce } from "./reproduce.js";
+export { THEORY_FIGURES, reproduce } from "./reproduce.js";
 export { registerCommands, cycleReport, stabilityReport, stochasticReport } from "./commands.js";
 export { rejudgeConvergenceClaims } from "./experiments/rejudge.js";

@@ -1,5 +1,4 @@
 import { reproduceFigures, type FigureDefinition, type ReproduceOptions } from "@sam-repro/figures";
-import type { FigureSettings } from "@sam-repro/runner";
 import { floorSettingsSchema, rateSettingsSchema, stabilitySettingsSchema, twoCycleSettingsSchema } from "./settings.js";
 import { theorem2NonconvexSettingsSchema, theorem2PlSettingsSchema } from "./theorem2-settings.js";
 import { FLOOR_ID, reproduceFloor } from "./experiments/batch-size-floor.js";
@@ -22,9 +21,6 @@ export const THEORY_FIGURES: readonly FigureDefinition[] = [
   { id: THEOREM2_NONCONVEX_ID, produce: reproduceTheorem2Nonconvex, settingsSchema: theorem2NonconvexSettingsSchema },
   { id: THEOREM2_PL_ID, produce: reproduceTheorem2Pl, settingsSchema: theorem2PlSettingsSchema },
 ];
-
-/** Each figure's settings schema (the same list, for the generated JSON Schemas). */
-export const THEORY_FIGURE_SETTINGS: readonly FigureSettings[] = THEORY_FIGURES.map(({ id, settingsSchema }) => ({ id, settingsSchema }));
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A5). */
 export async function reproduce(options: ReproduceOptions): Promise<void> {

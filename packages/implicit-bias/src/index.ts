@@ -15,7 +15,7 @@ export async function reproduce(options: { profile: Profile; only?: string[] }):
 }
 /** Each figure's id and settings schema (for the JSON Schemas of experiments/); loaded lazily like `reproduce`. */
 export async function figureSettings(): Promise<readonly FigureSettings[]> {
-  return (await import("./reproduce.js")).FIGURE_SETTINGS;
+  return (await import("./reproduce.js")).FIGURES;
 }
 export { registerCommands, runDiagNetCommand, formatSummary, type DiagNetFlags, type DiagNetSummary } from "./cli.js";
 export {

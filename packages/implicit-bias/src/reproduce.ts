@@ -1,5 +1,4 @@
 import { reproduceFigures, type FigureDefinition, type ReproduceOptions } from "@sam-repro/figures";
-import type { FigureSettings } from "@sam-repro/runner";
 import { RHO_GRID_ID, reproduceRhoGrid, rhoGridSettingsSchema } from "./experiments/diag-net-rho-grid.js";
 import { FINETUNING_ID, finetuningSettingsSchema, reproduceFinetuning } from "./experiments/diag-net-finetuning.js";
 import { INTERPOLATION_ID, interpolationSettingsSchema, reproduceInterpolation } from "./experiments/diag-net-interpolation.js";
@@ -21,9 +20,6 @@ export const FIGURES: readonly FigureDefinition[] = [
   { id: RELU_ID, produce: reproduceRelu1d, settingsSchema: relu1dSettingsSchema },
   { id: THEOREM1_ID, produce: reproduceTheorem1Magnitudes, settingsSchema: theorem1SettingsSchema },
 ];
-
-/** Each figure's settings schema (the same list, for the generated JSON Schemas). */
-export const FIGURE_SETTINGS: readonly FigureSettings[] = FIGURES.map(({ id, settingsSchema }) => ({ id, settingsSchema }));
 
 /** Regenerates this package's figures (all, or the ids in `only`) at a profile, under reports/ (SPEC 5.A). */
 export async function reproduce(options: ReproduceOptions): Promise<void> {
