@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { InputError } from "@sam-repro/runner";
@@ -11,18 +11,23 @@ const real = cifar10Directory();
 const haveData = "directory" in real;
 // The directory holding the files is itself a valid data directory.
 const realDataDir = "directory" in real ? real.directory : "";
-const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, data: process.env[DATA_DIR_ENV_VAR], quiet: process.env.SAM_REPRO_QUIET };
+const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, runs: process.env.SAM_REPRO_RUNS_DIR, data: process.env[DATA_DIR_ENV_VAR], quiet: process.env.SAM_REPRO_QUIET };
 let reports: string;
+let runs: string;
 
 beforeAll(() => {
   reports = mkdtempSync(path.join(os.tmpdir(), "convergence-reports-"));
   process.env.SAM_REPRO_REPORTS_DIR = reports;
+  runs = mkdtempSync(path.join(os.tmpdir(), "convergence-runs-"));
+  process.env.SAM_REPRO_RUNS_DIR = runs;
   process.env.SAM_REPRO_QUIET = "1";
 });
 afterAll(() => {
   rmSync(reports, { recursive: true, force: true });
+  rmSync(runs, { recursive: true, force: true });
   for (const [key, value] of [
     ["SAM_REPRO_REPORTS_DIR", saved.reports],
+    ["SAM_REPRO_RUNS_DIR", saved.runs],
     [DATA_DIR_ENV_VAR, saved.data],
     ["SAM_REPRO_QUIET", saved.quiet],
   ] as const) {
@@ -39,7 +44,6 @@ describe("reproduce convergence --profile smoke", () => {
     await reproduce({ profile: "smoke" });
     for (const figure of THEORY_FIGURES) {
       for (const file of FIGURE_FILES) expect(existsSync(path.join(reports, figure.id, file))).toBe(true);
-      expect(existsSync(path.join(reports, figure.id, "checkpoint.json"))).toBe(false);
     }
     for (const id of ["usam-stability-quadratic", "sam-two-cycle"]) {
       expect(claimsOf(id).map((claim) => claim.verdict)).toEqual(claimsOf(id).map(() => "holds"));
@@ -56,10 +60,19 @@ describe("reproduce convergence --profile smoke", () => {
 
   (haveData ? test : test.skip)("with CIFAR-10 the stochastic figures run and report numbers", async () => {
     process.env[DATA_DIR_ENV_VAR] = realDataDir;
-    await reproduce({ profile: "smoke", only: ["stochastic-convergence-rate", "batch-size-floor"] });
-    for (const id of ["stochastic-convergence-rate", "batch-size-floor"]) {
-      // Their resume checkpoint lived in reports/<id>/ while they ran; writing the figure replaced it.
-      expect(existsSync(path.join(reports, id, "checkpoint.json"))).toBe(false);
+    const ids = ["stochastic-convergence-rate", "batch-size-floor"];
+    await reproduce({ profile: "smoke", only: ids });
+    // Every run went to the run store (one directory per run), none to reports/<id>/ beside the figure's files.
+    const store = path.join(runs, "convergence", "smoke");
+    const stored = readdirSync(store).sort();
+    for (const id of ids) expect(stored.filter((name) => name.startsWith(`${id}-`)).length).toBeGreaterThan(1);
+    for (const id of ids) expect(readdirSync(path.join(reports, id)).sort()).toEqual([...FIGURE_FILES, "manifest.json"].sort());
+    const first = ids.map((id) => readFileSync(path.join(reports, id, "data.json"), "utf8"));
+    // A second reproduce reuses the stored runs: no new run directory, the same figures.
+    await reproduce({ profile: "smoke", only: ids });
+    expect(readdirSync(store).sort()).toEqual(stored);
+    expect(ids.map((id) => readFileSync(path.join(reports, id, "data.json"), "utf8"))).toEqual(first);
+    for (const id of ids) {
       for (const claim of claimsOf(id)) {
         expect(claim.verdict).not.toBe("not run");
         expect(claim.ourValue).not.toBeNull();

@@ -9,7 +9,7 @@ import { floorSettingsSchema } from "../settings.js";
 import { floorExperiment, predictUsamFloor, type FloorRow, type StochasticMethod } from "../stochastic-experiment.js";
 import { theorem2Bound } from "../theory.js";
 import { curve, floorSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
+import { NO_PAPER_FIGURE, figureRunCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
 
 export const FLOOR_ID = "batch-size-floor";
 
@@ -32,7 +32,7 @@ export async function reproduceFloor(profile: Profile): Promise<FigureOutput> {
   const beta = analysis.beta;
   const total = (1 + 2 * settings.rhoFactors.length) * settings.batchSizes.length * settings.seeds.length;
   const progress = createProgress(FLOOR_ID, total);
-  const cache = checkpointedCache(FLOOR_ID, profile, settings);
+  const cache = figureRunCache(FLOOR_ID, profile, settings);
   const runs = floorExperiment(problem, analysis.criticalPoint, beta, settings, { cache, onRun: (count) => progress.update(count) });
   progress.stop();
   const predictions = settings.rhoFactors.map((factor) =>

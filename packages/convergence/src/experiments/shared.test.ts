@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { notRunSpec, writeFigure } from "@sam-repro/figures";
 import { RESULT_FILE } from "@sam-repro/runner";
-import { checkpointedCache } from "./shared.js";
+import { figureRunCache } from "./shared.js";
 
 let scratch: string;
 const saved = { reports: process.env.SAM_REPRO_REPORTS_DIR, runs: process.env.SAM_REPRO_RUNS_DIR };
@@ -27,7 +27,7 @@ afterAll(() => {
 describe("the figures' run cache in the run store", () => {
   test("each run lands in runs/convergence/<profile>/<id>-<hash>/ and nothing under reports/; a later process reuses it (NaN included); other settings start over; writing the figure keeps it", async () => {
     const store = path.join(scratch, "runs", "convergence", "smoke");
-    const first = checkpointedCache("some-figure", "smoke", { steps: 10 });
+    const first = figureRunCache("some-figure", "smoke", { steps: 10 });
     const computed = first("run:a", () => ({ value: 0.25, diverged: Number.NaN }));
     first("run:b", () => ({ value: 0.5, diverged: 0 }));
     const runDirectories = readdirSync(store);
@@ -39,16 +39,16 @@ describe("the figures' run cache in the run store", () => {
     expect(existsSync(path.join(scratch, "reports"))).toBe(false);
 
     // A later reproduce (or one resumed after an interruption) computes nothing it has.
-    const resumed = checkpointedCache("some-figure", "smoke", { steps: 10 });
+    const resumed = figureRunCache("some-figure", "smoke", { steps: 10 });
     const again = resumed<typeof computed>("run:a", () => {
       throw new Error("recomputed");
     });
     expect(again).toEqual(computed);
     expect(again.diverged).toBeNaN();
 
-    const otherSettings = checkpointedCache("some-figure", "smoke", { steps: 11 });
+    const otherSettings = figureRunCache("some-figure", "smoke", { steps: 11 });
     expect(otherSettings("run:a", () => ({ value: 1, diverged: 0 })).value).toBe(1);
-    const otherProfile = checkpointedCache("some-figure", "cpu", { steps: 10 });
+    const otherProfile = figureRunCache("some-figure", "cpu", { steps: 10 });
     expect(otherProfile("run:a", () => ({ value: 2, diverged: 0 })).value).toBe(2);
     expect(readdirSync(path.join(scratch, "runs", "convergence")).sort()).toEqual(["cpu", "smoke"]);
 
@@ -57,7 +57,7 @@ describe("the figures' run cache in the run store", () => {
     await writeFigure({ id: "some-figure", title, paperFigure: "none", profile: "smoke", setup: {}, data: {}, spec: notRunSpec(title, "test"), claims: [], wallSeconds: 0 });
     expect(readdirSync(path.join(scratch, "reports", "some-figure"))).not.toContain("checkpoint.json");
     expect(readdirSync(store)).toHaveLength(3);
-    const afterFigure = checkpointedCache("some-figure", "smoke", { steps: 10 });
+    const afterFigure = figureRunCache("some-figure", "smoke", { steps: 10 });
     expect(afterFigure("run:b", () => ({ value: -1, diverged: 0 })).value).toBe(0.5);
   });
 });

@@ -36,7 +36,7 @@ export const CONVERGENCE_RUN_VERSION = 1;
  * interrupted reproduce resumes with the runs done and a later reproduce reuses them (each run is deterministic
  * given its settings). Nothing is written under reports/: the figure is written by the driver alone.
  */
-export function checkpointedCache(figureId: string, profile: Profile, settings: unknown): RunCache {
+export function figureRunCache(figureId: string, profile: Profile, settings: unknown): RunCache {
   // The runs are plain float64 JavaScript (no tfjs backend), so the "backend" part of the identity is fixed.
   return keyedResultCache({ package: "convergence", profile, name: figureId, version: CONVERGENCE_RUN_VERSION, backend: "js-float64", settings });
 }

@@ -8,7 +8,7 @@ import { PALETTE, notRunFigure, type Curve, type FigureOutput, type Row } from "
 import { rateSettingsSchema } from "../settings.js";
 import { RATE_SERIES, rateBound, rateExperiment, rateSchedule, type RateRow } from "../stochastic-experiment.js";
 import { curve, rateSpec } from "../figure-specs.js";
-import { NO_PAPER_FIGURE, checkpointedCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
+import { NO_PAPER_FIGURE, figureRunCache, claimResult, fmt, loadProblem, problemSetup, summarize } from "./shared.js";
 
 export const RATE_ID = "stochastic-convergence-rate";
 
@@ -32,7 +32,7 @@ export async function reproduceRate(profile: Profile): Promise<FigureOutput> {
   const beta = analysis.beta;
   const total = RATE_SERIES.length * settings.horizons.length * settings.seeds.length;
   const progress = createProgress(RATE_ID, total);
-  const cache = checkpointedCache(RATE_ID, profile, settings);
+  const cache = figureRunCache(RATE_ID, profile, settings);
   const runs = rateExperiment(problem, initial, beta, settings, {
     cache,
     onRun: (count) => progress.update(count),

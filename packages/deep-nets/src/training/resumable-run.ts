@@ -12,6 +12,7 @@ import {
   beginStoppableWork,
   createProgress,
   makeOutputDirectory,
+  readFinishedResult,
   stopRequested,
   writeJsonAtomic,
   yieldToSignals,
@@ -25,7 +26,6 @@ import {
   CHECKPOINT_FILE,
   CONFIG_FILE,
   pruneWeightFiles,
-  readRunResult,
   readWeightsFile,
   resolveCheckpoint,
   writeMetricsFile,
@@ -88,8 +88,8 @@ function weightsFileName(epochsCompleted: number, batchesDone?: number): string 
 export async function continueRun(config: TrainConfig, options: TrainOptions): Promise<RunResult> {
   const directory = options.directory;
   const hash = configHash(config, tf.getBackend());
-  const existing = readRunResult(directory);
-  if (existing && existing.hash === hash) return existing;
+  const existing = readFinishedResult<RunResult>(directory, hash);
+  if (existing) return existing;
 
   const wallStart = performance.now();
   const session = createTrainingSession(config, options.data);
