@@ -18,6 +18,8 @@ export interface FigureEntry {
   hasPng: boolean;
   /** The `reference` block of experiments/<id>.json (the paper's values), when the config was found. */
   reference?: Record<string, unknown>;
+  /** The config's `findings` for the profile that ran (what we read in the results, written after the runs). */
+  findings?: string[];
 }
 
 /** reports/timings.json: wall time of each `sam-repro reproduce <package>` run, by package. */
@@ -47,9 +49,17 @@ export function readFigures(reportsDirectory: string, experimentsDirectory?: str
     const specFile = path.join(directory, "spec.vl.json");
     const spec = existsSync(specFile) ? readJson<Record<string, unknown>>(specFile) : null;
     const reference = config && typeof config.reference === "object" && config.reference !== null ? { reference: config.reference as Record<string, unknown> } : {};
-    entries.push({ meta, claims, spec, hasPng: existsSync(path.join(directory, "figure.png")), ...reference });
+    const findings = configFindings(config, meta.profile);
+    entries.push({ meta, claims, spec, hasPng: existsSync(path.join(directory, "figure.png")), ...reference, ...(findings.length ? { findings } : {}) });
   }
   return entries.sort(compareFigures);
+}
+
+/** The lines of a config's `findings` for one profile (none when the config or the profile has none). */
+export function configFindings(config: Record<string, unknown> | null, profile: string): string[] {
+  const findings = config?.findings as Record<string, unknown> | undefined;
+  const lines = findings?.[profile];
+  return Array.isArray(lines) ? lines.filter((line): line is string => typeof line === "string") : [];
 }
 
 /** A figure with a config in experiments/ and nothing written for it in the reports directory. */

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { formatDuration, type FigureNotRun, type ReproduceTimings } from "./report-data.js";
 import { REGENERATE_COMMAND, REPORT_INTRO, REPORT_TITLE, shortHeading, type ReportContext } from "./report-markdown.js";
-import { OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
+import { FINDINGS_HEADING, OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
 import { PAGE_STYLE, pageScript } from "./report-page.js";
 import { VERDICTS, type Verdict } from "./types.js";
 
@@ -189,6 +189,9 @@ function figureSection(figure: FigureView): string {
     );
   } else {
     lines.push("<p>This figure checks no claim.</p>");
+  }
+  if (figure.findings.length) {
+    lines.push(`<p>${escapeHtml(FINDINGS_HEADING.replace(/\*\*/g, ""))}</p>`, `<ul class="findings">${figure.findings.map((finding) => `<li>${escapeHtml(finding)}</li>`).join("")}</ul>`);
   }
   lines.push("</section>");
   return lines.join("\n");

@@ -1,6 +1,6 @@
 /** REPORT.md from the figure views (report-model.ts), the same content as index.html: pure text building, no I/O. */
 import { formatDuration, type FigureNotRun, type ReproduceTimings } from "./report-data.js";
-import { OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
+import { FINDINGS_HEADING, OFFICIAL_CODE, PAPER, countsSentence, readableDate, type ClaimView, type FigureView } from "./report-model.js";
 
 export { countsSentence } from "./report-model.js";
 
@@ -130,6 +130,7 @@ function figureSection(figure: FigureView): string[] {
     ...figure.claims.map((claim) => row([`\`${claim.id}\``, statementText(claim), claim.paper, claim.ours, verdictText(claim), claim.details])),
     "",
   );
+  if (figure.findings.length) lines.push(FINDINGS_HEADING, "", ...figure.findings.map((finding) => `- ${oneLine(finding)}`), "");
   return lines;
 }
 

@@ -27,6 +27,9 @@ export interface ClaimView {
   ourDerivation: boolean;
 }
 
+/** The line above a figure's findings (markdown; the page drops the bold marks). */
+export const FINDINGS_HEADING = "**What we read in these results** (written after the runs; it changes no verdict, each verdict follows its claim's rule):";
+
 /** One figure as a reader sees it. */
 export interface FigureView {
   id: string;
@@ -41,6 +44,8 @@ export interface FigureView {
   scaledDown: string;
   setup: unknown;
   claims: ClaimView[];
+  /** What we read in these results (the config's findings for this profile), written after the runs; may be empty. */
+  findings: string[];
   counts: Record<Verdict, number>;
   hasPng: boolean;
   /** The spec the page renders: tooltips, zoom on log axes, readable titles, the paper's values; null without a spec. */
@@ -63,6 +68,7 @@ export function figureView(entry: FigureEntry, reference: Record<string, unknown
     scaledDown: forReaders(scaledDownText(meta)),
     setup: readableJson(meta.setup),
     claims,
+    findings: (entry.findings ?? []).map(forReaders),
     counts: verdictCounts(entry.claims),
     hasPng: entry.hasPng,
     spec: entry.spec ? addReferenceMarks(meta.id, enrichSpec(entry.spec), reference) : null,

@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { buildReport } from "./report.js";
-import { paperFigureNumber } from "./report-data.js";
+import { paperFigureNumber, readFigures } from "./report-data.js";
+import { renderMarkdown, type ReportContext } from "./report-markdown.js";
+import { FINDINGS_HEADING, figureView } from "./report-model.js";
 import { sampleFigure, temporaryReports } from "./test-figures.js";
 import type { FigureOutput } from "./types.js";
 import { writeFigure } from "./write-figure.js";
@@ -144,5 +146,34 @@ describe("index.html", () => {
       expect(JSON.parse(specJson![1]!).data.values.length).toBeGreaterThan(0);
       for (const claim of figure.claims) expect(html).toContain(`<code>${claim.id}</code>`);
     }
+  });
+});
+
+describe("findings (what we read in the results, from the config, per profile)", () => {
+  const withFindings = temporaryReports("sam-repro-findings-");
+  const experiments = temporaryReports("sam-repro-findings-experiments-");
+  afterAll(() => {
+    rmSync(withFindings, { recursive: true, force: true });
+    rmSync(experiments, { recursive: true, force: true });
+  });
+
+  test("the config's findings for the profile that ran are printed under the claims, labelled; other profiles' are not", async () => {
+    await writeFigure(sampleFigure("sample-nine", "Figure 9", ["does not hold"], "cpu"), withFindings);
+    writeFileSync(
+      path.join(experiments, "sample-nine.json"),
+      JSON.stringify({ id: "sample-nine", findings: { cpu: ["The GroupNorm runs underfit: train error 49%."], paper: ["only at the paper profile"] } }),
+    );
+    const [entry] = readFigures(withFindings, experiments);
+    expect(entry!.findings).toEqual(["The GroupNorm runs underfit: train error 49%."]);
+    const view = figureView(entry!);
+    const context = { commit: "abc1234", date: "2026-01-01T00:00:00.000Z", machine: "test machine" } as unknown as ReportContext;
+    const text = renderMarkdown([view], {}, context);
+    const section = text.slice(text.indexOf("## Figure 9:"));
+    expect(section).toContain(`${FINDINGS_HEADING}\n\n- The GroupNorm runs underfit: train error 49%.`);
+    expect(section.indexOf(FINDINGS_HEADING)).toBeGreaterThan(section.indexOf("| Claim | Statement |"));
+    expect(text).not.toContain("only at the paper profile");
+    // Without findings in the config there is no heading.
+    const [bare] = readFigures(withFindings);
+    expect(renderMarkdown([figureView(bare!)], {}, context)).not.toContain(FINDINGS_HEADING);
   });
 });

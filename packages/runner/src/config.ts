@@ -32,6 +32,18 @@ export const experimentFileSchema = z.strictObject({
   /** Settings the paper does not give, and the choice made here (SPEC section 5.C). */
   unspecified: z.array(z.string()).default([]),
   profiles: z.strictObject({ smoke: z.unknown(), quick: z.unknown().optional(), cpu: z.unknown(), paper: z.unknown() }),
+  /**
+   * What we read in one profile's results, written after its runs (e.g. why a claim does not hold there). The
+   * report prints it under the claims, labelled as such; it never changes a verdict (those follow claims[].rule).
+   */
+  findings: z
+    .strictObject({
+      smoke: z.array(z.string().min(1)).optional(),
+      quick: z.array(z.string().min(1)).optional(),
+      cpu: z.array(z.string().min(1)).optional(),
+      paper: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
 });
 
 export interface ExperimentConfig<Settings> {
