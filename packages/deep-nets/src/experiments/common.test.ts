@@ -3,6 +3,7 @@ import type { ExperimentConfig } from "@sam-repro/runner";
 import type { RunResult } from "../training/run-store.js";
 import { trainConfigSchema } from "../training/config.js";
 import { chanceError, finalTestError, judgeErrors } from "./common.js";
+import { runOutcome } from "./fig12-label-noise.js";
 
 function result(status: "completed" | "diverged", testError: number | null, dataset: "cifar10" | "cifar100" = "cifar10"): RunResult {
   return {
@@ -26,6 +27,10 @@ describe("final test error of a diverged run", () => {
     expect(finalTestError(result("diverged", null, "cifar100"))).toBeCloseTo(0.99, 12);
     expect(finalTestError(result("completed", 0.42))).toBe(0.42);
     expect(finalTestError(undefined)).toBeNull();
+    // Fig. 12 reads the same rule: chance-level final test error, the other final values stay NaN.
+    const noisy = runOutcome(0, result("diverged", null), 0.5);
+    expect(noisy.finalTestError).toBeCloseTo(0.9, 12);
+    expect(noisy.finalNoisyError).toBeNaN();
   });
 
   test("a radius whose seeds all diverged is judged (worse than the baseline), not dropped from the Holm family", () => {

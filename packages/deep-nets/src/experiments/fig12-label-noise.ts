@@ -10,7 +10,7 @@ import { declaredRule, describeErrors, judgeAll, judgePaired, judgeThreshold, ju
 import { CURVES, DASHES, notRunFigure, type ClaimResult, type Curve, type FigureOutput } from "@sam-repro/figures";
 import { missingDataReason } from "../data/cifar-files.js";
 import type { RunResult } from "../training/run-store.js";
-import { chanceError, figureOutput, scaleContext } from "./common.js";
+import { figureOutput, finalTestError, scaleContext } from "./common.js";
 import { runRecord, trainingBaseSchema } from "./convergence-shared.js";
 import { labelNoiseSpec, type LabelNoiseRow } from "./convergence-specs.js";
 import { bestPoint, finalPoint, firstEpochAtOrBelow, metricSeries, seedBand } from "./curves.js";
@@ -100,9 +100,9 @@ export function runOutcome(seed: number, result: RunResult | undefined, memoriza
     status: result?.status ?? "missing",
     bestTestError: best?.value ?? Number.NaN,
     bestEpoch: best?.epoch ?? null,
-    // A diverged run has no end of training: its final test error counts at chance (finalTestError of common.ts);
+    // A diverged run has no end of training: its final test error is the one rule of common.ts (chance level);
     // its other final values stay NaN (a diverged run neither memorized nor fitted).
-    finalTestError: complete ? (finalPoint(test)?.value ?? Number.NaN) : result?.status === "diverged" ? chanceError(result.config.dataset) : Number.NaN,
+    finalTestError: complete ? (finalPoint(test)?.value ?? Number.NaN) : result?.status === "diverged" ? (finalTestError(result) ?? Number.NaN) : Number.NaN,
     finalNoisyError: complete ? (finalPoint(noisy)?.value ?? Number.NaN) : Number.NaN,
     memorizationEpoch: firstEpochAtOrBelow(noisy, memorizationLevel),
     finalTrainError: complete ? (finalPoint(metricSeries(result?.metrics ?? [], "trainEvalError"))?.value ?? Number.NaN) : Number.NaN,
