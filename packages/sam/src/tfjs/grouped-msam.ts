@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ResolvedSamOptions } from "../options.js";
 import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
-import { ascentStep, projectOntoBall, type PerturbationNorm } from "./tensor-perturbation.js";
+import { ascend, type AscentSettings, type PerturbationNorm } from "./tensor-perturbation.js";
 
 /**
  * A grouped pass's place in the sequence of running-statistics updates. The loop updates them once per sub-batch
@@ -111,8 +111,15 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const parameterCount = saved.reduce((sum, w) => sum + w.size, 0);
   const chunk = Math.max(1, Math.min(parts, Math.floor(replicaBudgetBytes / (16 * parameterCount))));
   const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
-  const project = options.variant !== "usam" || options.usamClipToBall;
-  const stepSize = options.ascentStepSizeMultiplier * rho;
+  const settings: AscentSettings = {
+    variant: options.variant as AscentSettings["variant"],
+    ascentSteps: options.ascentSteps,
+    stepSize: options.ascentStepSizeMultiplier * rho,
+    rho,
+    epsilon: options.epsilon,
+    project: options.variant !== "usam" || options.usamClipToBall,
+    asamScale: scale,
+  };
   // Pass p (ascent steps 0..K-1, descent K) updates the statistics in slot p of K + 1 with both-passes, else only
   // the first ascent pass does (one slot), as in SamOptimizer's loop.
   const slots = request.bothPasses ? options.ascentSteps + 1 : 1;
@@ -128,19 +135,20 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
       const replicas = saved.map((w) => tf.mul(tf.ones([groups, ...new Array<number>(w.rank).fill(1)]), w));
       // Nested tidies free each pass's replicated gradients as soon as they are used: replicas cost k times the
       // weights each, the one place where grouped m-SAM needs more memory than the loop.
-      const [loss, ...delta] = tf.tidy(() => {
-        let current: tf.Tensor[] | null = null;
-        let first: tf.Scalar | null = null;
-        for (let k = 0; k < options.ascentSteps; k++) {
-          const at = current ? replicas.map((r, i) => tf.add(r, current![i]!)) : replicas;
-          const ascent = objective(grouped, sub, { ...statistics(k), kind: "ascent" }, at, groups, lambda);
-          if (k === 0) first = ascent.value;
-          current = ascentStep(options.variant as "sam" | "usam" | "asam", current, ascent.gradients, stepSize, options.epsilon, scale, REPLICA_NORM);
-          if (project) current = projectOntoBall(current, rho, scale, REPLICA_NORM);
-        }
-        return [first!, ...current!];
+      const [loss, norms, ...delta] = tf.tidy(() => {
+        const atW: { loss?: tf.Scalar } = {};
+        const ascent = ascend(
+          settings,
+          (current, step) => {
+            const at = current ? replicas.map((r, i) => tf.add(r, current[i]!)) : replicas;
+            const pass = objective(grouped, sub, { ...statistics(step), kind: "ascent" }, at, groups, lambda);
+            if (step === 0) atW.loss = pass.value;
+            return pass.gradients;
+          },
+          REPLICA_NORM,
+        );
+        return [atW.loss!, tf.sum(ascent.size), ...ascent.delta];
       });
-      const norms = tf.sum(replicaNorms(delta));
       const perturbed = replicas.map((r, i) => tf.add(r, delta[i]!));
       tf.dispose([...replicas, ...delta]);
       const gradientSums = tf.tidy(() => {

@@ -20,7 +20,7 @@ import {
 } from "../options.js";
 import { deserializeTensor, serializeTensor, type SerializedNamedTensor, type SerializedTensor } from "./serialization.js";
 import { canGroup, groupedSamGradients } from "./grouped-msam.js";
-import { ascentStep, asamScaleOf, globalNorm, projectOntoBall } from "./tensor-perturbation.js";
+import { ascend, asamScaleOf, globalNorm, type AscentSettings } from "./tensor-perturbation.js";
 
 export interface Batch {
   x: tf.Tensor;
@@ -252,8 +252,18 @@ export class SamOptimizer {
     if (canGroup(grouping)) return groupedSamGradients(grouping);
     const descentParts = splitBatch(batch, parts);
     const ascentParts = ascentSource ? splitBatch(ascentSource, parts) : descentParts;
-    const project = options.variant !== "usam" || options.usamClipToBall;
-    const stepSize = options.ascentStepSizeMultiplier * rho;
+    const settings: AscentSettings | null =
+      options.variant === "random"
+        ? null
+        : {
+            variant: options.variant as AscentSettings["variant"],
+            ascentSteps: options.ascentSteps,
+            stepSize: options.ascentStepSizeMultiplier * rho,
+            rho,
+            epsilon: options.epsilon,
+            project: options.variant !== "usam" || options.usamClipToBall,
+            asamScale: scale,
+          };
 
     let sum: tf.Tensor[] | null = null;
     let lossSum: tf.Scalar = tf.scalar(0);
@@ -261,26 +271,27 @@ export class SamOptimizer {
     for (let part = 0; part < parts; part++) {
       // A nested tidy per sub-batch keeps the memory of 1-SAM at one sub-batch's worth of tensors.
       const next: tf.Tensor[] = tf.tidy(() => {
-        let delta: tf.Tensor[] | null = null;
-        let partLoss: tf.Scalar | null = null;
-        if (options.variant === "random") {
+        let delta: tf.Tensor[];
+        let size: tf.Tensor;
+        const atW: { loss?: tf.Scalar } = {};
+        if (settings === null) {
           delta = variables.map((v) => tf.randomNormal(v.shape, 0, options.randomSigma, "float32", this.rng.nextUint32()));
+          size = globalNorm(delta);
         } else {
           // The previous sub-batch left the variables at its perturbed point: the ascent starts from w.
           if (part > 0) variables.forEach((v, i) => v.assign(saved[i]!));
-          for (let k = 0; k < options.ascentSteps; k++) {
-            if (delta) this.placeAt(variables, saved, delta);
+          ({ delta, size } = ascend(settings, (current, k) => {
+            if (current) this.placeAt(variables, saved, current);
             const pass = { updateStatistics: bothPasses || (k === 0 && sameBatch), kind: "ascent" as const };
             const ascent = this.objectiveGradients(lossFn, ascentParts[part]!, pass, variables);
-            if (k === 0 && sameBatch) partLoss = ascent.value;
-            delta = ascentStep(options.variant as "sam" | "usam" | "asam", delta, ascent.gradients, stepSize, options.epsilon, scale);
-            if (project) delta = projectOntoBall(delta, rho, scale);
-          }
+            if (k === 0 && sameBatch) atW.loss = ascent.value;
+            return ascent.gradients;
+          }));
         }
-        this.placeAt(variables, saved, delta!);
+        this.placeAt(variables, saved, delta);
         const descent = this.objectiveGradients(lossFn, descentParts[part]!, { updateStatistics: bothPasses || !sameBatch, kind: "descent" }, variables);
         const total = sum ? descent.gradients.map((g, i) => tf.add(sum![i]!, g)) : descent.gradients;
-        return [...total, tf.add(lossSum, partLoss ?? descent.value), tf.add(normSum, globalNorm(delta!))];
+        return [...total, tf.add(lossSum, atW.loss ?? descent.value), tf.add(normSum, size)];
       });
       tf.dispose([...(sum ?? []), lossSum, normSum]);
       sum = next.slice(0, variables.length);
@@ -292,7 +303,7 @@ export class SamOptimizer {
   }
 
   /** Sets every variable to saved + delta. */
-  private placeAt(variables: tf.Variable[], saved: tf.Tensor[], delta: tf.Tensor[]): void {
+  private placeAt(variables: tf.Variable[], saved: tf.Tensor[], delta: readonly tf.Tensor[]): void {
     variables.forEach((v, i) => v.assign(tf.add(saved[i]!, delta[i]!)));
   }
 

@@ -36,18 +36,81 @@ export function ascentStep(
   asamScale: readonly tf.Tensor[] | null,
   norm: PerturbationNorm = GLOBAL_NORM,
 ): tf.Tensor[] {
-  let directions: tf.Tensor[];
-  if (variant === "usam") {
-    directions = gradients.map((g) => tf.mul(g, stepSize));
-  } else if (variant === "sam") {
-    const factor = tf.div(stepSize, tf.add(norm.of(gradients), epsilon));
-    directions = gradients.map((g) => tf.mul(g, norm.scale(factor, g)));
-  } else {
-    const scaled = gradients.map((g, i) => tf.mul(g, asamScale![i]!));
-    const factor = tf.div(stepSize, tf.add(norm.of(scaled), epsilon));
-    directions = scaled.map((s, i) => tf.mul(tf.mul(s, asamScale![i]!), norm.scale(factor, s)));
-  }
+  const { directions } = ascentDirections(variant, gradients, stepSize, epsilon, asamScale, norm);
   return delta ? directions.map((d, i) => tf.add(delta[i]!, d)) : directions;
+}
+
+/**
+ * eta*d(g) of ascentStep, with ||eta*d(g)|| where it comes for free: for sam, ||eta g/(||g|| + eps)|| =
+ * eta ||g||/(||g|| + eps) from the norm the step computes anyway (null for usam and asam).
+ */
+function ascentDirections(
+  variant: Exclude<SamVariant, "sgd" | "random">,
+  gradients: readonly tf.Tensor[],
+  stepSize: number,
+  epsilon: number,
+  asamScale: readonly tf.Tensor[] | null,
+  norm: PerturbationNorm,
+): { directions: tf.Tensor[]; size: tf.Tensor | null } {
+  if (variant === "usam") return { directions: gradients.map((g) => tf.mul(g, stepSize)), size: null };
+  if (variant === "sam") {
+    const gradientNorm = norm.of(gradients);
+    const factor = tf.div(stepSize, tf.add(gradientNorm, epsilon));
+    return { directions: gradients.map((g) => tf.mul(g, norm.scale(factor, g))), size: tf.mul(gradientNorm, factor) };
+  }
+  const scaled = gradients.map((g, i) => tf.mul(g, asamScale![i]!));
+  const factor = tf.div(stepSize, tf.add(norm.of(scaled), epsilon));
+  return { directions: scaled.map((s, i) => tf.mul(tf.mul(s, asamScale![i]!), norm.scale(factor, s))), size: null };
+}
+
+/** The settings of the K projected ascent steps of SPEC 1.3 e. */
+export interface AscentSettings {
+  variant: Exclude<SamVariant, "sgd" | "random">;
+  ascentSteps: number;
+  /** eta = ascentStepSizeMultiplier * rho. */
+  stepSize: number;
+  rho: number;
+  epsilon: number;
+  /** Project onto the ball after each step (every variant but plain USAM). */
+  project: boolean;
+  /** ASAM's T per variable, else null. */
+  asamScale: readonly tf.Tensor[] | null;
+}
+
+/**
+ * Whether the projection onto the ball can move delta. Not after one normalized step from 0 of size eta <= rho:
+ * ||eta g/(||g|| + eps)|| < eta for SAM, and ||delta/T|| = eta ||T g||/(||T g|| + eps) < eta for ASAM, so the
+ * projection (and its extra norm over every tensor) is skipped there (up to float32 rounding it is the identity).
+ */
+export function projectionCanMove(settings: Pick<AscentSettings, "variant" | "ascentSteps" | "stepSize" | "rho" | "project">): boolean {
+  if (!settings.project) return false;
+  return !(settings.ascentSteps === 1 && settings.variant !== "usam" && settings.stepSize <= settings.rho);
+}
+
+/**
+ * delta_K of SPEC 1.3 e: delta_0 = 0, delta_{k+1} = Proj_rho(delta_k + eta d(g_k)) with g_k = gradientAt(delta_k, k)
+ * (delta = null means 0), and its size ||delta_K|| under `norm` (a scalar, or one per replica). The size reuses
+ * the step's own norm where that is exact (one SAM step), else it is measured. Call inside tf.tidy.
+ */
+export function ascend(
+  settings: AscentSettings,
+  gradientAt: (delta: readonly tf.Tensor[] | null, step: number) => readonly tf.Tensor[],
+  norm: PerturbationNorm = GLOBAL_NORM,
+): { delta: tf.Tensor[]; size: tf.Tensor } {
+  const project = projectionCanMove(settings);
+  let delta: tf.Tensor[] | null = null;
+  let size: tf.Tensor | null = null;
+  for (let step = 0; step < settings.ascentSteps; step++) {
+    const gradients = gradientAt(delta, step);
+    const next = ascentDirections(settings.variant, gradients, settings.stepSize, settings.epsilon, settings.asamScale, norm);
+    delta = delta ? next.directions.map((d, i) => tf.add(delta![i]!, d)) : next.directions;
+    size = step === 0 ? next.size : null;
+    if (project) {
+      delta = projectOntoBall(delta, settings.rho, settings.asamScale, norm);
+      size = null;
+    }
+  }
+  return { delta: delta!, size: size ?? norm.of(delta!) };
 }
 
 /**
