@@ -8,13 +8,14 @@ export const STEP_LABELS: Record<StepKind, string> = { sgd: "SGD", sam: "SAM", m
 /** images/s for the table: "-" when not measured. */
 export const fmt = (x: number | undefined) => (x == null || x === 0 ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-/** The printed summary: images/s per backend and step, peak memory, and the ratio to PyTorch. */
+/** The printed summary: images/s per backend, round and step, peak memory, and the ratio to PyTorch (best rounds). */
 export function table(report: TrainingBenchReport): string {
   const rows = [["model", "backend", ...STEP_KINDS.map((k) => `${STEP_LABELS[k]} img/s`), "peak RSS MiB", "note"]];
   const speeds = (steps: Partial<Record<StepKind, { imagesPerSecond: number }>>) => STEP_KINDS.map((k) => fmt(steps[k]?.imagesPerSecond));
   for (const m of report.models) {
-    for (const r of m.tfjs) rows.push([m.model, r.backend, ...speeds(r.steps), r.peakRssMiB.toFixed(0), r.error ?? ""]);
-    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}`, ...speeds(t.steps), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
+    const round = (r: { round?: number }) => (m.tfjs.some((t) => (t.round ?? 1) > 1) ? ` #${r.round ?? 1}` : "");
+    for (const r of m.tfjs) rows.push([m.model, `${r.backend}${round(r)}`, ...speeds(r.steps), r.peakRssMiB.toFixed(0), r.error ?? ""]);
+    for (const t of m.pytorch) rows.push([m.model, `pytorch x${t.threads}${round(t)}`, ...speeds(t.steps), (t.peakRssMiB ?? 0).toFixed(0), t.error ?? ""]);
     const ratio = (kind: StepKind) => {
       const r = m.ratioToPytorch[kind];
       return r ? `${r.wallClock.toFixed(2)} (${r.perCpuSecond.toFixed(2)}/cpu-s)` : "-";

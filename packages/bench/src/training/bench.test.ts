@@ -92,7 +92,7 @@ describe("training benchmark", () => {
   test("on a busy machine the benchmark refuses to write a comparison unless --allow-load is given", async () => {
     const loadavg = jest.spyOn(os, "loadavg").mockReturnValue([3.5, 2, 1]);
     try {
-      await expect(runTrainingBench({ models: ["resnet20"], backends: [], batch: 16, subBatches: 2, quick: true, pytorch: false, profile: false, allowLoad: false, out: null }, () => {}))
+      await expect(runTrainingBench({ models: ["resnet20"], backends: [], batch: 16, subBatches: 2, quick: true, pytorch: false, profile: false, allowLoad: false, rounds: 1, out: null }, () => {}))
         .rejects.toThrow(/--allow-load: the 1-minute load average is 3\.50 \(> 0\.5\)/);
     } finally {
       loadavg.mockRestore();

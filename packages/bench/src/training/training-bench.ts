@@ -10,8 +10,12 @@
  * and 16-SAM through SamOptimizer (all sub-batches at once on replicated weights where the backend has the
  * grouped kernels), with repetitions interleaved across the kinds, and a per-kernel time breakdown of each.
  *
+ * Ours and PyTorch run in --rounds alternating rounds (ours, PyTorch, ours, PyTorch, ...); a step kind's speed on
+ * each side is its best round (each round's value is the median of its timed steps), so a round slowed by
+ * the machine counts against neither side.
+ *
  * Flags: --models resnet20,preact18-w16,preact18-w64  --backends native,wasm  --batch 128
- * --sub-batches 4  --quick (batch 16, one timed step: a smoke run)  --no-pytorch  --no-profile (no kernel
+ * --sub-batches 4  --rounds 2  --quick (batch 16, one timed step: a smoke run)  --no-pytorch  --no-profile (no kernel
  * breakdown)  --out FILE (instead of reports/bench/training.json)  --allow-load (run and write although the
  * 1-minute load average is above 0.5; without it the benchmark refuses, since the numbers would be noisy).
  * Environment: SAM_REPRO_PYTHON (a python with torch; default python3, then /usr/bin/python3).
@@ -25,6 +29,7 @@ import { loadNativeKernels } from "@sam-repro/runtime";
 import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
 import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
 import { STEP_LABELS, fmt, table } from "./bench-table.js";
+import { compareRounds } from "./bench-ratios.js";
 
 export { table };
 
@@ -42,6 +47,8 @@ export interface BenchOptions {
   pytorch: boolean;
   profile: boolean;
   allowLoad: boolean;
+  /** Alternating rounds of ours and PyTorch per model (the best round counts on each side). */
+  rounds: number;
   /** Output file; default reports/bench/training.json. */
   out: string | null;
 }
@@ -49,6 +56,8 @@ export interface BenchOptions {
 interface PytorchResult {
   backend: string;
   threads: number;
+  /** 1-based round (see BenchOptions.rounds). */
+  round?: number;
   steps: Partial<Record<StepKind, { imagesPerSecond: number; imagesPerCpuSecond: number; seconds: number[]; cpuSeconds: number[] }>>;
   peakRssMiB: number;
   error?: string;
@@ -59,10 +68,11 @@ export interface ModelReport {
   parameters: number | null;
   batch: number;
   subBatches: number;
-  tfjs: WorkerResult[];
-  /** PyTorch on this CPU, one entry per thread count tried; absent when torch is not installed. */
+  /** One entry per backend and round. */
+  tfjs: (WorkerResult & { round?: number })[];
+  /** PyTorch on this CPU, one entry per thread count tried and round; absent when torch is not installed. */
   pytorch: PytorchResult[];
-  /** Step time of 8-SAM and 16-SAM over SAM's on our first backend (same run, interleaved; wall clock and CPU). */
+  /** Step time of 8-SAM and 16-SAM over SAM's on our first backend (best rounds; wall clock and CPU). */
   ratioToSam: Partial<Record<"msam8" | "msam16", { wallClock: number; cpu: number }>>;
   /** Our best tfjs backend's images/s over PyTorch's best, per step kind (wall clock and per CPU second). */
   ratioToPytorch: Partial<Record<StepKind, { wallClock: number; perCpuSecond: number }>>;
@@ -80,7 +90,7 @@ export interface TrainingBenchReport {
 }
 
 function parseArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { models: [...BENCH_MODEL_NAMES], backends: [...BACKENDS], batch: 128, subBatches: 4, quick: false, pytorch: true, profile: true, allowLoad: false, out: null };
+  const options: BenchOptions = { models: [...BENCH_MODEL_NAMES], backends: [...BACKENDS], batch: 128, subBatches: 4, quick: false, pytorch: true, profile: true, allowLoad: false, rounds: 2, out: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -98,19 +108,24 @@ function parseArgs(argv: string[]): BenchOptions {
       for (const backend of options.backends) {
         if (!(BACKENDS as readonly string[]).includes(backend)) throw new InputError(`--backends: unknown backend "${backend}"; allowed: ${BACKENDS.join(", ")}`);
       }
-    } else if (flag === "--batch" || flag === "--sub-batches") {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: expected a positive integer`);
+    } else if (flag === "--batch" || flag === "--sub-batches" || flag === "--rounds") {
+      const text = value();
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: "${text}" is not allowed; expected a positive integer`);
       if (flag === "--batch") options.batch = n;
+      else if (flag === "--rounds") options.rounds = n;
       else options.subBatches = n;
     } else if (flag === "--quick") options.quick = true;
     else if (flag === "--no-pytorch") options.pytorch = false;
     else if (flag === "--no-profile") options.profile = false;
     else if (flag === "--allow-load") options.allowLoad = true;
     else if (flag === "--out") options.out = path.resolve(value());
-    else throw new InputError(`unknown flag ${flag}; allowed: --models, --backends, --batch, --sub-batches, --quick, --no-pytorch, --no-profile, --allow-load, --out`);
+    else throw new InputError(`unknown flag ${flag}; allowed: --models, --backends, --batch, --sub-batches, --rounds, --quick, --no-pytorch, --no-profile, --allow-load, --out`);
   }
-  if (options.quick) options.batch = Math.min(options.batch, 16);
+  if (options.quick) {
+    options.batch = Math.min(options.batch, 16);
+    options.rounds = 1;
+  }
   if (options.batch % options.subBatches !== 0) throw new InputError(`--sub-batches: ${options.subBatches} does not divide the batch ${options.batch}`);
   return options;
 }
@@ -175,15 +190,6 @@ function runPytorch(python: string, model: BenchModelName, threads: number, opti
   }
 }
 
-function best(results: { steps: Partial<Record<StepKind, { imagesPerSecond: number; imagesPerCpuSecond: number }>> }[], kind: StepKind) {
-  let wall = 0;
-  let cpu = 0;
-  for (const r of results) {
-    wall = Math.max(wall, r.steps[kind]?.imagesPerSecond ?? 0);
-    cpu = Math.max(cpu, r.steps[kind]?.imagesPerCpuSecond ?? 0);
-  }
-  return { wall, cpu };
-}
 
 
 /** Runs the benchmark; writes reports/bench/training.json unless `write` is false. */
@@ -209,44 +215,33 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
   const models: ModelReport[] = [];
   for (const model of options.models) {
     log(`${model}:`);
-    const tfjs: WorkerResult[] = [];
+    const tfjs: ModelReport["tfjs"] = [];
     const pytorch: PytorchResult[] = [];
-    // Alternate ours and PyTorch's runs so that both see similar machine load.
-    for (const backend of backends) {
-      const result = runTfjs(backend, model, options, log);
-      tfjs.push(result);
-      log(`  ${result.backendLine}: ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(result.steps[k]?.imagesPerSecond)}`).join(", ")} img/s; peak RSS ${result.peakRssMiB.toFixed(0)} MiB${result.error ? `; error: ${result.error}` : ""}`);
-      if (backend === backends[0] && python) {
-        let singleThreadMs = 0;
-        for (const threads of torchThreads) {
-          const start = performance.now();
-          const torch = runPytorch(python, model, threads, options, threads === 1 || singleThreadMs === 0 ? 240_000 : Math.max(30_000, Math.round(1.5 * singleThreadMs)));
-          if (threads === 1) singleThreadMs = performance.now() - start;
-          pytorch.push(torch);
-          log(`  ${torch.backend} (${threads} thread${threads === 1 ? "" : "s"}): ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(torch.steps[k]?.imagesPerSecond)}`).join(", ")} img/s${torch.error ? `; ${torch.error}` : ""}`);
+    const roundLabel = (round: number) => (options.rounds > 1 ? ` [round ${round}/${options.rounds}]` : "");
+    // Alternate ours and PyTorch's runs, round after round, so that both see similar machine load.
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const backend of backends) {
+        const result = { ...runTfjs(backend, model, options, log), round };
+        tfjs.push(result);
+        log(`  ${result.backendLine}${roundLabel(round)}: ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(result.steps[k]?.imagesPerSecond)}`).join(", ")} img/s; peak RSS ${result.peakRssMiB.toFixed(0)} MiB${result.error ? `; error: ${result.error}` : ""}`);
+        if (backend === backends[0] && python) {
+          let singleThreadMs = 0;
+          for (const threads of torchThreads) {
+            const start = performance.now();
+            const torch = { ...runPytorch(python, model, threads, options, threads === 1 || singleThreadMs === 0 ? 240_000 : Math.max(30_000, Math.round(1.5 * singleThreadMs))), round };
+            if (threads === 1) singleThreadMs = performance.now() - start;
+            pytorch.push(torch);
+            log(`  ${torch.backend} (${threads} thread${threads === 1 ? "" : "s"})${roundLabel(round)}: ${STEP_KINDS.map((k) => `${STEP_LABELS[k]} ${fmt(torch.steps[k]?.imagesPerSecond)}`).join(", ")} img/s${torch.error ? `; ${torch.error}` : ""}`);
+          }
         }
       }
-    }
-    if (torchThreads.length > 1 && pytorch.length > 1) {
-      const fastest = [...pytorch].sort((a, b) => (b.steps.sgd?.imagesPerSecond ?? 0) - (a.steps.sgd?.imagesPerSecond ?? 0))[0]!;
-      torchThreads = [fastest.threads];
-      notes.push(`PyTorch ran with ${fastest.threads} thread(s) after ${model} (the faster count there).`);
-    }
-    const ratioToPytorch: ModelReport["ratioToPytorch"] = {};
-    if (pytorch.some((t) => !t.error)) {
-      for (const kind of STEP_KINDS) {
-        const ours = best(tfjs, kind);
-        const theirs = best(pytorch, kind);
-        if (ours.wall > 0 && theirs.wall > 0) ratioToPytorch[kind] = { wallClock: ours.wall / theirs.wall, perCpuSecond: ours.cpu / theirs.cpu };
+      if (torchThreads.length > 1 && pytorch.length > 1) {
+        const fastest = [...pytorch].sort((a, b) => (b.steps.sgd?.imagesPerSecond ?? 0) - (a.steps.sgd?.imagesPerSecond ?? 0))[0]!;
+        torchThreads = [fastest.threads];
+        notes.push(`PyTorch ran with ${fastest.threads} thread(s) after round ${round} of ${model} (the faster count there).`);
       }
     }
-    const ratioToSam: ModelReport["ratioToSam"] = {};
-    const first = tfjs[0];
-    for (const kind of ["msam8", "msam16"] as const) {
-      const sam = first?.steps.sam;
-      const msam = first?.steps[kind];
-      if (sam && msam) ratioToSam[kind] = { wallClock: sam.imagesPerSecond / msam.imagesPerSecond, cpu: sam.imagesPerCpuSecond / msam.imagesPerCpuSecond };
-    }
+    const { ratioToSam, ratioToPytorch } = compareRounds(tfjs, pytorch, backends[0] ?? "");
     models.push({ model, parameters: tfjs.find((r) => r.parameters > 0)?.parameters ?? null, batch: options.batch, subBatches: options.subBatches, tfjs, pytorch, ratioToSam, ratioToPytorch });
   }
 
@@ -262,6 +257,7 @@ export async function runTrainingBench(options: BenchOptions, log: (line: string
       `m-SAM splits the batch into ${options.subBatches} sub-batches of m = ${options.batch / options.subBatches} (SPEC 1.3a) and loops over them; 8-SAM and 16-SAM run through SamOptimizer, grouped where the backend has the kernels.`,
       ...(options.allowLoad ? [`measured with --allow-load at a load average of ${loadAverageAtStart[0]!.toFixed(2)} (start): compare ratios within this run, not absolute speeds.`] : []),
       "Ratios compare our fastest tfjs backend with PyTorch's fastest thread count, on wall clock and per CPU second (the latter is fair when other processes load the machine).",
+      ...(options.rounds > 1 ? [`Each side ran ${options.rounds} alternating rounds per model; a step kind's speed is its best round (each round's value is the median of its timed steps).`] : []),
     ],
     totalSeconds: (performance.now() - started) / 1000,
   };
