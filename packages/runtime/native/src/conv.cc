@@ -147,10 +147,14 @@ struct BackpropInputRows {
 
 /**
  * out_rows(m)[0..columns) = sum_s sum_k (base(m) + segment_offsets[s])[k] * b[s][k][columns] for m in
- * [0, rows). `b` is [segments][seglen][columns] (row-major); it is packed into NR-wide column panels.
+ * [0, rows), where b ([segments][seglen][columns], depth index k' = s * seglen + k) is given by
+ * pack(k', c0, width, dst), which writes b[k'][c0 .. c0 + width) to dst: it is packed into NR-wide column panels.
+ * Work items are ranges of row tiles times ranges of column panels: with few rows (a small batch, deep layers)
+ * the panels, not the rows, give every thread work. Every output element is computed by the same sequence of
+ * operations however the items fall, so the result does not depend on the thread count.
  */
-template <int MR, int NV, typename Rows>
-void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const float* b,
+template <int MR, int NV, typename Rows, typename Pack>
+void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const Pack& pack,
                    const Rows& source) {
   constexpr int NR = NV * kLanes;
   const int blocks = (columns + NR - 1) / NR;
@@ -161,23 +165,31 @@ void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segmen
       const int64_t block = i / depth, k = i % depth;
       const int c0 = (int)block * NR, width = std::min(NR, columns - c0);
       float* dst = packed + (block * depth + k) * NR;
-      std::copy(b + k * columns + c0, b + k * columns + c0 + width, dst);
+      pack(k, c0, width, dst);
       std::fill(dst + width, dst + NR, 0.0f);
     }
   });
   const int64_t panel_segments = std::max<int64_t>(1, std::min<int64_t>(segments, kPanelBytes / ((int64_t)seglen * NR * 4 + 1)));
   const int64_t tiles = (rows + MR - 1) / MR;
   const int64_t tiles_per_item = std::max<int64_t>(1, 192 / MR);
+  const int64_t row_items = (tiles + tiles_per_item - 1) / tiles_per_item;
+  // About four items a thread; split the column panels only when the row ranges are too few.
+  const int64_t wanted = 4 * (int64_t)thread_count();
+  const int64_t column_items = row_items >= wanted ? 1 : std::min<int64_t>(blocks, (wanted + row_items - 1) / row_items);
+  const int64_t blocks_per_item = (blocks + column_items - 1) / column_items;
 
-  parallel_for(tiles, tiles_per_item, [&](int64_t range_begin, int64_t range_end, int) {
+  parallel_for(row_items * column_items, 1, [&](int64_t item_begin, int64_t item_end, int) {
     std::vector<const float*> a_rows((size_t)tiles_per_item * segments * MR);
     std::vector<float*> out_rows((size_t)tiles_per_item * MR);
     const float* bases[MR];
     float scratch_tile[MR * NR];
     float* scratch_rows[MR];
     for (int r = 0; r < MR; r++) scratch_rows[r] = scratch_tile + r * NR;
-    for (int64_t tile_begin = range_begin; tile_begin < range_end; tile_begin += tiles_per_item) {
-      const int64_t count = std::min(tiles_per_item, range_end - tile_begin);
+    for (int64_t item = item_begin; item < item_end; item++) {
+      const int64_t tile_begin = item / column_items * tiles_per_item;
+      const int64_t block_begin = item % column_items * blocks_per_item;
+      const int64_t block_end = std::min<int64_t>(blocks, block_begin + blocks_per_item);
+      const int64_t count = std::min(tiles_per_item, tiles - tile_begin);
       for (int64_t t = 0; t < count; t++) {
         const int64_t m0 = (tile_begin + t) * MR;
         const int valid = (int)std::min<int64_t>(MR, rows - m0);
@@ -189,8 +201,8 @@ void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segmen
         for (int s = 0; s < segments; s++)
           for (int r = 0; r < MR; r++) a_rows[(t * segments + s) * MR + r] = bases[r] + segment_offsets[s];
       }
-      for (int block = 0; block < blocks; block++) {
-        const int c0 = block * NR, width = std::min(NR, columns - c0);
+      for (int64_t block = block_begin; block < block_end; block++) {
+        const int c0 = (int)block * NR, width = std::min(NR, columns - c0);
         for (int64_t s0 = 0; s0 < segments; s0 += panel_segments) {
           const int group = (int)std::min<int64_t>(panel_segments, segments - s0);
           const float* panel = packed + (block * depth + s0 * seglen) * NR;
@@ -217,20 +229,20 @@ void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segmen
   });
 }
 
-template <typename Rows>
-void run_indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const float* b,
+template <typename Rows, typename Pack>
+void run_indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segment_offsets, int columns, const Pack& pack,
                        const Rows& source) {
   // One vector of columns when that wastes less of the last panel (e.g. 16 or 48 channels).
   if (columns % (2 * kLanes) == 0 || columns > 4 * kLanes)
-    indirect_gemm<kRowsTwoVectors, 2>(rows, segments, seglen, segment_offsets, columns, b, source);
+    indirect_gemm<kRowsTwoVectors, 2>(rows, segments, seglen, segment_offsets, columns, pack, source);
   else
-    indirect_gemm<kRowsOneVector, 1>(rows, segments, seglen, segment_offsets, columns, b, source);
+    indirect_gemm<kRowsOneVector, 1>(rows, segments, seglen, segment_offsets, columns, pack, source);
 }
 
-/** dw[r][v] += sum_m (bases[m] + offset)[r] * dy[m][v]: one register tile of the filter gradient. */
+/** dw[r][v] = (accumulate ? dw[r][v] : 0) + sum_m (bases[m] + offset)[r] * dy[m][v]: one register tile of the filter gradient. */
 template <int MR, int NV>
 void filter_tile(const float* const* bases, int64_t offset, int64_t count, const float* dy, int64_t dy_stride, float* dw,
-                 int64_t dw_stride) {
+                 int64_t dw_stride, bool accumulate) {
   vfloat acc[MR][NV];
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
@@ -245,10 +257,13 @@ void filter_tile(const float* const* bases, int64_t offset, int64_t count, const
     }
   }
   for (int r = 0; r < MR; r++)
-    for (int v = 0; v < NV; v++) vstore(dw + r * dw_stride + v * kLanes, vload(dw + r * dw_stride + v * kLanes) + acc[r][v]);
+    for (int v = 0; v < NV; v++) {
+      float* out = dw + r * dw_stride + v * kLanes;
+      vstore(out, accumulate ? vload(out) + acc[r][v] : acc[r][v]);
+    }
 }
 
-using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, const float*, int64_t, float*, int64_t);
+using FilterTileFn = void (*)(const float* const*, int64_t, int64_t, const float*, int64_t, float*, int64_t, bool);
 
 template <int NV, int... R>
 constexpr std::array<FilterTileFn, sizeof...(R)> filter_tiles(std::integer_sequence<int, R...>) {
@@ -282,17 +297,31 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
   // sums are added in group order, so the result does not depend on thread count or scheduling.
   const int64_t items = (rows + chunk - 1) / chunk;
   const int groups = (int)std::min<int64_t>(partial_size > (1 << 20) ? 2 : kFilterGroups, items);
+  if (groups == 0) {
+    std::fill(dw, dw + (int64_t)s.filter_height * row_length * co, 0.0f);
+    return;
+  }
   const int64_t items_per_group = (items + groups - 1) / groups;
-  float* partials = scratch(2, (size_t)groups * partial_size);
-  std::fill(partials, partials + (size_t)groups * partial_size, 0.0f);
+  // With a single group and no column padding the group's sum is the gradient itself: no partial buffer.
+  const bool direct = groups == 1 && !copy_dy;
+  float* partials = direct ? dw : scratch(2, (size_t)groups * partial_size);
+  // Work items are (group, slice of the gradient's tile rows): with few pixels (a small batch, deep layers)
+  // the gradient's rows give every thread work. A slice changes no element's order of summation.
+  const int row_tiles = (row_length + MR - 1) / MR;
+  const int64_t tile_rows = (int64_t)s.filter_height * row_tiles;
+  const int64_t wanted = 4 * (int64_t)thread_count();
+  const int64_t slices = std::min<int64_t>(tile_rows, (wanted + groups - 1) / groups);
+  const int64_t rows_per_slice = (tile_rows + slices - 1) / slices;
 
-  parallel_for(groups, 1, [&](int64_t group_begin, int64_t group_end, int) {
+  parallel_for(groups * slices, 1, [&](int64_t item_begin, int64_t item_end, int) {
     std::vector<const float*> bases(chunk);
     std::vector<float> dy_copy(copy_dy ? (size_t)chunk * co_padded : 0, 0.0f);
-    for (int64_t group = group_begin; group < group_end; group++) {
+    for (int64_t work = item_begin; work < item_end; work++) {
+      const int64_t group = work / slices, slice = work % slices;
+      const int64_t tile_begin = slice * rows_per_slice, tile_end = std::min(tile_rows, tile_begin + rows_per_slice);
       float* partial = partials + group * partial_size;
-      const int64_t item_end = std::min(items, (group + 1) * items_per_group);
-      for (int64_t item = group * items_per_group; item < item_end; item++) {
+      const int64_t item_first = group * items_per_group, item_end_ = std::min(items, (group + 1) * items_per_group);
+      for (int64_t item = item_first; item < item_end_; item++) {
         const int64_t m0 = item * chunk, count = std::min(chunk, rows - m0);
         int n = (int)(m0 / pixels), rem = (int)(m0 % pixels), oh = rem / s.out_width, ow = rem % s.out_width;
         for (int64_t i = 0; i < count; i++) {
@@ -310,19 +339,20 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
           dy_chunk = dy_copy.data();
           dy_stride = co_padded;
         }
-        for (int kh = 0; kh < s.filter_height; kh++) {
+        const bool accumulate = item > item_first;  // the group's first chunk stores: no zero fill
+        for (int64_t tile_row = tile_begin; tile_row < tile_end; tile_row++) {
+          const int kh = (int)(tile_row / row_tiles), c0 = (int)(tile_row % row_tiles) * MR;
           const int64_t row_offset = (int64_t)kh * xp.width * ci;
-          for (int c0 = 0; c0 < row_length; c0 += MR) {
-            const int height = std::min(MR, row_length - c0);
-            for (int b0 = 0; b0 < co_padded; b0 += NR) {
-              tiles[height - 1](bases.data(), row_offset + c0, count, dy_chunk + b0, dy_stride,
-                                partial + ((int64_t)kh * row_length + c0) * co_padded + b0, co_padded);
-            }
+          const int height = std::min(MR, row_length - c0);
+          for (int b0 = 0; b0 < co_padded; b0 += NR) {
+            tiles[height - 1](bases.data(), row_offset + c0, count, dy_chunk + b0, dy_stride,
+                              partial + ((int64_t)kh * row_length + c0) * co_padded + b0, co_padded, accumulate);
           }
         }
       }
     }
   });
+  if (direct) return;
   const int64_t out_rows = (int64_t)s.filter_height * row_length;
   parallel_for(out_rows, 64, [&](int64_t begin, int64_t end, int) {
     for (int64_t row = begin; row < end; row++) {
@@ -357,7 +387,9 @@ void conv2d_forward(const float* x, const float* w, float* y, const ConvShape& s
         offsets.push_back(((int64_t)kh * s.dilation_height * xp.width + (int64_t)kw * s.dilation_width) * ci);
   }
   const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;
-  run_indirect_gemm(rows, (int)offsets.size(), seglen, offsets.data(), s.out_channels, w, source);
+  const int co = s.out_channels;
+  const auto pack = [&](int64_t k, int c0, int width, float* dst) { std::copy(w + k * co + c0, w + k * co + c0 + width, dst); };
+  run_indirect_gemm(rows, (int)offsets.size(), seglen, offsets.data(), co, pack, source);
 }
 
 void conv2d_backprop_input(const float* dy, const float* w, float* dx, const ConvShape& s) {
@@ -409,19 +441,17 @@ void conv2d_backprop_input(const float* dy, const float* w, float* dx, const Con
       continue;
     }
     // Segment i is dy row q - i (offset (nh-1-i) rows below the window corner), covering the nw dy
-    // pixels q_w - (nw-1) .. q_w, i.e. taps j = nw-1 .. 0. b[i][(nw-1-j)][co][ci] = w[kh_i][kw_j][ci][co].
-    std::vector<float> b((size_t)c.nh * c.nw * co * ci);
-    for (int i = 0; i < c.nh; i++)
-      for (int j = 0; j < c.nw; j++) {
-        const int kh = c.a + i * sh, kw = c.b + j * sw;
-        const float* tap = w + ((int64_t)kh * s.filter_width + kw) * ci * co;
-        float* out = b.data() + ((int64_t)i * c.nw + (c.nw - 1 - j)) * co * ci;
-        for (int x = 0; x < ci; x++)
-          for (int o = 0; o < co; o++) out[(int64_t)o * ci + x] = tap[(int64_t)x * co + o];
-      }
+    // pixels q_w - (nw-1) .. q_w, i.e. taps j = nw-1 .. 0: b[i][nw-1-j][o][x] = w[kh_i][kw_j][x][o], read from w
+    // while packing (consecutive depth indices k share w's cache lines, so the transpose costs no extra pass).
+    const auto pack = [&](int64_t k, int c0, int width, float* dst) {
+      const int o = (int)(k % co), tap = (int)(k / co), i = tap / c.nw, j = c.nw - 1 - tap % c.nw;
+      const int kh = c.a + i * sh, kw = c.b + j * sw;
+      const float* src = w + (((int64_t)kh * s.filter_width + kw) * ci + c0) * co + o;
+      for (int x = 0; x < width; x++) dst[x] = src[(int64_t)x * co];
+    };
     std::vector<int64_t> offsets(c.nh);
     for (int i = 0; i < c.nh; i++) offsets[i] = (int64_t)(c.nh - 1 - i) * dyp.width * co;
-    run_indirect_gemm(rows, c.nh, c.nw * co, offsets.data(), ci, b.data(), source);
+    run_indirect_gemm(rows, c.nh, c.nw * co, offsets.data(), ci, pack, source);
   }
 }
 
