@@ -70,6 +70,56 @@ void accumulate(const Load& load, int64_t offset, const std::vector<Dim>& dims, 
     accumulate(load, offset + i * in_strides[first], dims, first + 1, in_strides, acc + i * d.out_stride);
 }
 
+// [rows, columns] summed over rows with at least this many columns: split over the columns (below, the
+// rows are split into blocks with one private accumulator of the whole output each).
+constexpr int64_t kWideColumns = 16384;
+// Rows longer than this are summed in pieces of this length (a multiple of 8), so that a few long rows
+// (per-replica norms of m-SAM) still give every thread work.
+constexpr int64_t kPieceLength = 1 << 16;
+
+/**
+ * out[j] = scale * sum_r x[r][j] for x [rows, columns] with many columns (m-SAM's sum over the replica axis):
+ * columns split over the threads, each column's rows added in order in double, so the result does not depend
+ * on the thread count, and it is that of summing the rows one by one in double.
+ */
+template <typename Load>
+void reduce_rows_of_wide(const Load& load, int64_t rows, int64_t columns, float* out, double scale) {
+  constexpr int64_t kTile = 512;
+  parallel_for((columns + kTile - 1) / kTile, 8, [&](int64_t begin, int64_t end, int) {
+    double acc[kTile];
+    for (int64_t tile = begin; tile < end; tile++) {
+      const int64_t c0 = tile * kTile, width = std::min(kTile, columns - c0);
+      for (int64_t j = 0; j < width; j++) acc[j] = 0.0;
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t base = r * columns + c0;
+        for (int64_t j = 0; j < width; j++) acc[j] += (double)load(base + j);
+      }
+      for (int64_t j = 0; j < width; j++) out[c0 + j] = (float)(acc[j] * scale);
+    }
+  });
+}
+
+/**
+ * out[r] = scale * sum_j x[r][j] for x [rows, length] with long rows: every row in fixed pieces of kPieceLength
+ * (each summed by sum_row), the pieces' double sums added in order; the split depends on the shape only.
+ */
+template <typename Load>
+void reduce_long_rows(const Load& load, int64_t rows, int64_t length, float* out, double scale) {
+  const int64_t pieces = (length + kPieceLength - 1) / kPieceLength;
+  std::vector<double> partial((size_t)(rows * pieces));
+  parallel_for(rows * pieces, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t item = begin; item < end; item++) {
+      const int64_t r = item / pieces, first = item % pieces * kPieceLength;
+      partial[(size_t)item] = sum_row(load, r * length + first, std::min(kPieceLength, length - first));
+    }
+  });
+  for (int64_t r = 0; r < rows; r++) {
+    double total = 0.0;
+    for (int64_t p = 0; p < pieces; p++) total += partial[(size_t)(r * pieces + p)];
+    out[r] = (float)(total * scale);
+  }
+}
+
 template <typename Load>
 void reduce_impl(const Load& load, const std::vector<int64_t>& shape, const std::vector<bool>& reduced, float* out, bool mean) {
   std::vector<Dim> dims;
@@ -95,6 +145,14 @@ void reduce_impl(const Load& load, const std::vector<int64_t>& shape, const std:
     if (!dims[k].reduced) out_stride *= dims[k].size;
   }
   const Dim& outer = dims[0];
+  if (dims.size() == 2 && outer.reduced && dims[1].size >= kWideColumns) {
+    reduce_rows_of_wide(load, outer.size, dims[1].size, out, scale);
+    return;
+  }
+  if (dims.size() == 2 && !outer.reduced && dims[1].size > kPieceLength) {
+    reduce_long_rows(load, outer.size, dims[1].size, out, scale);
+    return;
+  }
   if (!outer.reduced) {
     // Each outer index owns a disjoint block of the output.
     const int64_t block = out_size / outer.size;
