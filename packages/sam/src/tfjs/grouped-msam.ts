@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ResolvedSamOptions } from "../options.js";
 import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
-import { ascend, type AscentSettings, type PerturbationNorm } from "./tensor-perturbation.js";
+import { ascend, ascentSettingsOf, type PerturbationNorm } from "./tensor-perturbation.js";
 
 /**
  * A grouped pass's place in the sequence of running-statistics updates. The loop updates them once per sub-batch
@@ -111,15 +111,7 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const parameterCount = saved.reduce((sum, w) => sum + w.size, 0);
   const chunk = Math.max(1, Math.min(parts, Math.floor(replicaBudgetBytes / (16 * parameterCount))));
   const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
-  const settings: AscentSettings = {
-    variant: options.variant as AscentSettings["variant"],
-    ascentSteps: options.ascentSteps,
-    stepSize: options.ascentStepSizeMultiplier * rho,
-    rho,
-    epsilon: options.epsilon,
-    project: options.variant !== "usam" || options.usamClipToBall,
-    asamScale: scale,
-  };
+  const settings = ascentSettingsOf(options, rho, scale);
   // Pass p (ascent steps 0..K-1, descent K) updates the statistics in slot p of K + 1 with both-passes, else only
   // the first ascent pass does (one slot), as in SamOptimizer's loop.
   const slots = request.bothPasses ? options.ascentSteps + 1 : 1;

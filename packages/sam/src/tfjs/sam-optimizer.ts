@@ -20,7 +20,7 @@ import {
 } from "../options.js";
 import { deserializeTensor, serializeTensor, type SerializedNamedTensor, type SerializedTensor } from "./serialization.js";
 import { canGroup, groupedSamGradients } from "./grouped-msam.js";
-import { ascend, asamScaleOf, globalNorm, type AscentSettings } from "./tensor-perturbation.js";
+import { ascend, asamScaleOf, ascentSettingsOf, globalNorm } from "./tensor-perturbation.js";
 
 export interface Batch {
   x: tf.Tensor;
@@ -252,18 +252,7 @@ export class SamOptimizer {
     if (canGroup(grouping)) return groupedSamGradients(grouping);
     const descentParts = splitBatch(batch, parts);
     const ascentParts = ascentSource ? splitBatch(ascentSource, parts) : descentParts;
-    const settings: AscentSettings | null =
-      options.variant === "random"
-        ? null
-        : {
-            variant: options.variant as AscentSettings["variant"],
-            ascentSteps: options.ascentSteps,
-            stepSize: options.ascentStepSizeMultiplier * rho,
-            rho,
-            epsilon: options.epsilon,
-            project: options.variant !== "usam" || options.usamClipToBall,
-            asamScale: scale,
-          };
+    const settings = options.variant === "random" ? null : ascentSettingsOf(options, rho, scale);
 
     let sum: tf.Tensor[] | null = null;
     let lossSum: tf.Scalar = tf.scalar(0);

@@ -3,7 +3,7 @@
  * all of them. Same rules as ../float64/perturbation.ts; call inside tf.tidy.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { SamVariant } from "../options.js";
+import type { ResolvedSamOptions, SamVariant } from "../options.js";
 
 /** Global l2 norm sqrt(sum_i ||t_i||^2) over a list of tensors, as a scalar tensor. */
 export function globalNorm(tensors: readonly tf.Tensor[]): tf.Scalar {
@@ -75,6 +75,19 @@ export interface AscentSettings {
   project: boolean;
   /** ASAM's T per variable, else null. */
   asamScale: readonly tf.Tensor[] | null;
+}
+
+/** The ascent settings of a step with radius rho (variant sam, usam or asam; asamScale for ASAM, else null). */
+export function ascentSettingsOf(options: ResolvedSamOptions, rho: number, asamScale: readonly tf.Tensor[] | null): AscentSettings {
+  return {
+    variant: options.variant as AscentSettings["variant"],
+    ascentSteps: options.ascentSteps,
+    stepSize: options.ascentStepSizeMultiplier * rho,
+    rho,
+    epsilon: options.epsilon,
+    project: options.variant !== "usam" || options.usamClipToBall,
+    asamScale,
+  };
 }
 
 /**
