@@ -3,8 +3,7 @@
  * key's result is one run directory `<runsDir>/<package>/<profile>/<name>-<hash>/result.json`, stored as soon as
  * it is computed, so an interrupted caller resumes with the results done and a later call reuses them.
  */
-import { acquireDirectoryLock } from "./lock.js";
-import { readFinishedResult, runDirectory, runHash, writeResultFile } from "./run-store.js";
+import { commitRunResult, readFinishedResult, runDirectory, runHash } from "./run-store.js";
 import { runsDirSetting } from "./settings.js";
 
 /** Returns the stored value for `key`, or computes it with `compute`, stores it and returns it. */
@@ -52,13 +51,8 @@ export function keyedResultCache(options: KeyedCacheOptions): ResultCache {
     const value = compute();
     // The lock covers the write only: the computation is deterministic, so a second process that computed the
     // same key meanwhile has stored the same value, and its result is kept.
-    const lock = acquireDirectoryLock(directory, `sam-repro: store ${options.package} ${options.name} result`);
-    try {
-      const result: CachedResult = { hash, key, value };
-      if (!readFinishedResult<CachedResult>(directory, hash)) writeResultFile(directory, result);
-    } finally {
-      lock.release();
-    }
+    const result: CachedResult = { hash, key, value };
+    commitRunResult(directory, result, { purpose: `sam-repro: store ${options.package} ${options.name} result`, keepExisting: true });
     return value;
   };
 }

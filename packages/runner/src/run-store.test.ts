@@ -92,6 +92,19 @@ describe("run directories", () => {
     expect(existsSync(path.join(directory, RESULT_FILE))).toBe(false);
     acquireDirectoryLock(directory, "after the failure").release();
   });
+  test("keepExisting keeps a result another writer stored for the same hash (and writes no files); without it the commit replaces it", () => {
+    const directory = path.join(scratch(), "pkg", "smoke", "run-dddddddddddd");
+    commitRunResult(directory, { hash: "dddddddddddd", value: 1 }, { purpose: "first writer" });
+    let wroteFiles = false;
+    const kept = commitRunResult(directory, { hash: "dddddddddddd", value: 2 }, { purpose: "second writer", keepExisting: true, writeFiles: () => (wroteFiles = true) });
+    expect(kept).toEqual({ hash: "dddddddddddd", value: 1 });
+    expect(wroteFiles).toBe(false);
+    expect(readFinishedResult(directory, "dddddddddddd")).toEqual({ hash: "dddddddddddd", value: 1 });
+    commitRunResult(directory, { hash: "eeeeeeeeeeee", value: 3 }, { purpose: "other identity", keepExisting: true });
+    expect(readFinishedResult(directory, "eeeeeeeeeeee")).toEqual({ hash: "eeeeeeeeeeee", value: 3 });
+    commitRunResult(directory, { hash: "eeeeeeeeeeee", value: 4 }, { purpose: "replace" });
+    expect(readFinishedResult(directory, "eeeeeeeeeeee")).toEqual({ hash: "eeeeeeeeeeee", value: 4 });
+  });
 });
 
 describe("keyed result cache", () => {

@@ -85,12 +85,20 @@ export function writeResultFile(directory: string, result: HashedResult): void {
 /**
  * Stores a finished run as the one writer of its directory: takes the directory lock (LockHeldError, exit 2, when
  * another process holds it), runs `writeFiles` for the run's other files, then writes result.json last, so a run
- * interrupted in between is not taken as finished. The lock is released however it ends.
+ * interrupted in between is not taken as finished. The lock is released however it ends. With `keepExisting`, a
+ * result already stored for the same hash (a deterministic computation another process finished first) is kept
+ * and returned instead.
  */
-export function commitRunResult<R extends HashedResult>(directory: string, result: R, options: { purpose: string; writeFiles?: () => void }): R {
+export function commitRunResult<R extends HashedResult>(
+  directory: string,
+  result: R,
+  options: { purpose: string; writeFiles?: () => void; keepExisting?: boolean },
+): R {
   mkdirSync(directory, { recursive: true });
   const lock = acquireDirectoryLock(directory, options.purpose);
   try {
+    const existing = options.keepExisting ? readFinishedResult<R>(directory, result.hash) : null;
+    if (existing) return existing;
     options.writeFiles?.();
     writeResultFile(directory, result);
     return result;
