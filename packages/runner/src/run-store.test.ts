@@ -92,6 +92,7 @@ describe("run directories", () => {
     expect(existsSync(path.join(directory, RESULT_FILE))).toBe(false);
     acquireDirectoryLock(directory, "after the failure").release();
   });
+
   test("keepExisting keeps a result another writer stored for the same hash (and writes no files); without it the commit replaces it", () => {
     const directory = path.join(scratch(), "pkg", "smoke", "run-dddddddddddd");
     commitRunResult(directory, { hash: "dddddddddddd", value: 1 }, { purpose: "first writer" });
