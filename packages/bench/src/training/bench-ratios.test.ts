@@ -29,6 +29,13 @@ describe("comparing alternating rounds", () => {
     expect(ratioToPytorch.sam!.perCpuSecond).toBeCloseTo(130 / 120, 12);
     expect(ratioToSam.msam8!.wallClock).toBeCloseTo(260 / 200, 12);
     expect(ratioToSam.msam16).toBeUndefined();
+    expect(ratioToSam.msam).toBeUndefined();
+  });
+
+  test("the looped m-SAM kind is compared with SAM too", () => {
+    const looped = [{ backend: "native", steps: { sam: { imagesPerSecond: 300, imagesPerCpuSecond: 150 }, msam: { imagesPerSecond: 240, imagesPerCpuSecond: 100 } } }];
+    const { ratioToSam } = compareRounds(looped, [], "native");
+    expect(ratioToSam.msam).toEqual({ wallClock: 1.25, cpu: 1.5 });
   });
 
   test("no PyTorch result without an error gives no ratio to PyTorch; m-SAM / SAM uses only the first backend", () => {

@@ -5,6 +5,9 @@
  */
 import { STEP_KINDS, type StepKind } from "./bench-worker.js";
 
+/** The m-SAM step kinds: m = batch / sub-batches through the sub-batch loop, and 8-SAM, 16-SAM (grouped where possible). */
+export type MSamKind = "msam" | "msam8" | "msam16";
+
 type Speeds = { steps: Partial<Record<StepKind, { imagesPerSecond: number; imagesPerCpuSecond: number }>>; error?: string };
 
 /** The best images/s over results (wall clock and per CPU second, each its own best); 0 where none measured. */
@@ -19,8 +22,8 @@ export function best(results: readonly Speeds[], kind: StepKind): { wall: number
 }
 
 export interface RoundComparison {
-  /** Step time of 8-SAM and 16-SAM over SAM's on our first backend: SAM's best images/s over theirs. */
-  ratioToSam: Partial<Record<"msam8" | "msam16", { wallClock: number; cpu: number }>>;
+  /** Step time of each m-SAM kind over SAM's on our first backend: SAM's best images/s over theirs. */
+  ratioToSam: Partial<Record<MSamKind, { wallClock: number; cpu: number }>>;
   /** Our best images/s over PyTorch's best, per step kind (wall clock and per CPU second). */
   ratioToPytorch: Partial<Record<StepKind, { wallClock: number; perCpuSecond: number }>>;
 }
@@ -38,7 +41,7 @@ export function compareRounds(ours: readonly (Speeds & { backend: string })[], p
   const ratioToSam: RoundComparison["ratioToSam"] = {};
   const first = ours.filter((r) => r.backend === firstBackend);
   const sam = best(first, "sam");
-  for (const kind of ["msam8", "msam16"] as const) {
+  for (const kind of ["msam", "msam8", "msam16"] as const) {
     const msam = best(first, kind);
     if (sam.wall > 0 && msam.wall > 0) ratioToSam[kind] = { wallClock: sam.wall / msam.wall, cpu: sam.cpu / msam.cpu };
   }

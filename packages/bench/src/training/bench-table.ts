@@ -1,5 +1,6 @@
 import type { StepKind } from "./bench-worker.js";
 import { STEP_KINDS } from "./bench-worker.js";
+import type { MSamKind } from "./bench-ratios.js";
 import type { TrainingBenchReport } from "./training-bench.js";
 
 /** Column titles of the step kinds. */
@@ -22,7 +23,7 @@ export function table(report: TrainingBenchReport): string {
     };
     if (Object.keys(m.ratioToPytorch).length > 0) rows.push([m.model, "ours / pytorch", ...STEP_KINDS.map(ratio), "", ""]);
     const toSam = (kind: StepKind) => {
-      const r = (m.ratioToSam ?? {})[kind as "msam8" | "msam16"];
+      const r = (m.ratioToSam ?? {})[kind as MSamKind];
       return r ? `${r.wallClock.toFixed(2)} (${r.cpu.toFixed(2)} cpu)` : "";
     };
     if (Object.keys(m.ratioToSam ?? {}).length > 0) rows.push([m.model, "step time / SAM", ...STEP_KINDS.map(toSam), "", ""]);

@@ -29,7 +29,7 @@ import { loadNativeKernels } from "@sam-repro/runtime";
 import { BENCH_MODEL_NAMES, type BenchModelName } from "./bench-models.js";
 import { STEP_KINDS, runWorker, type StepKind, type WorkerRequest, type WorkerResult } from "./bench-worker.js";
 import { STEP_LABELS, fmt, table } from "./bench-table.js";
-import { compareRounds } from "./bench-ratios.js";
+import { compareRounds, type MSamKind } from "./bench-ratios.js";
 
 export { table };
 
@@ -72,8 +72,8 @@ export interface ModelReport {
   tfjs: (WorkerResult & { round?: number })[];
   /** PyTorch on this CPU, one entry per thread count tried and round; absent when torch is not installed. */
   pytorch: PytorchResult[];
-  /** Step time of 8-SAM and 16-SAM over SAM's on our first backend (best rounds; wall clock and CPU). */
-  ratioToSam: Partial<Record<"msam8" | "msam16", { wallClock: number; cpu: number }>>;
+  /** Step time of m-SAM (looped), 8-SAM and 16-SAM over SAM's on our first backend (best rounds; wall clock and CPU). */
+  ratioToSam: Partial<Record<MSamKind, { wallClock: number; cpu: number }>>;
   /** Our best tfjs backend's images/s over PyTorch's best, per step kind (wall clock and per CPU second). */
   ratioToPytorch: Partial<Record<StepKind, { wallClock: number; perCpuSecond: number }>>;
 }
