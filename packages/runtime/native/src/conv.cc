@@ -296,12 +296,14 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
   // Pixel chunks are summed in a fixed number of groups (each group serially, in order) and the group
   // sums are added in group order, so the result does not depend on thread count or scheduling.
   const int64_t items = (rows + chunk - 1) / chunk;
-  const int groups = (int)std::min<int64_t>(partial_size > (1 << 20) ? 2 : kFilterGroups, items);
-  if (groups == 0) {
+  const int64_t wanted_groups = std::min<int64_t>(partial_size > (1 << 20) ? 2 : kFilterGroups, items);
+  if (wanted_groups == 0) {
     std::fill(dw, dw + (int64_t)s.filter_height * row_length * co, 0.0f);
     return;
   }
-  const int64_t items_per_group = (items + groups - 1) / groups;
+  const int64_t items_per_group = (items + wanted_groups - 1) / wanted_groups;
+  // Groups left without items (e.g. 5 items in groups of 2) would add zeros: they are left out.
+  const int groups = (int)((items + items_per_group - 1) / items_per_group);
   // With a single group and no column padding the group's sum is the gradient itself: no partial buffer.
   const bool direct = groups == 1 && !copy_dy;
   float* partials = direct ? dw : scratch(2, (size_t)groups * partial_size);

@@ -62,6 +62,38 @@ describeNative("native kernels split small batches and long sums over the thread
     }
   });
 
+  test("a filter gradient whose pixel chunks leave a group empty ignores what an earlier call left in that group", () => {
+    // 3x3 filter, 64 -> 20 channels, padding 1: chunks of 292 pixels. 32x32 pixels are 4 chunks, one per group;
+    // 36x36 are 5 chunks in groups of 2, so the fourth group gets none (and must not add the earlier call's sums).
+    const params = (size: number) => [1, size, size, 64, size, size, 20, 3, 3, 1, 1, 1, 1, 1, 1];
+    const gradient = (size: number, seed: number) => {
+      const x = seededValues(size * size * 64, seed);
+      const dy = seededValues(size * size * 20, seed + 1);
+      const dw = new Float32Array(9 * 64 * 20);
+      native.kernels!.conv2dBackpropFilter(x, dy, dw, params(size));
+      return { x, dy, dw };
+    };
+    gradient(32, 41);
+    const { x, dy, dw } = gradient(36, 43);
+    let maxError = 0;
+    let scale = 0;
+    for (let kh = 0; kh < 3; kh++)
+      for (let kw = 0; kw < 3; kw++)
+        for (let ci = 0; ci < 64; ci++)
+          for (let co = 0; co < 20; co++) {
+            let sum = 0;
+            for (let oh = 0; oh < 36; oh++)
+              for (let ow = 0; ow < 36; ow++) {
+                const ih = oh + kh - 1;
+                const iw = ow + kw - 1;
+                if (ih >= 0 && ih < 36 && iw >= 0 && iw < 36) sum += x[(ih * 36 + iw) * 64 + ci]! * dy[(oh * 36 + ow) * 20 + co]!;
+              }
+            maxError = Math.max(maxError, Math.abs(dw[((kh * 3 + kw) * 64 + ci) * 20 + co]! - sum));
+            scale = Math.max(scale, Math.abs(sum));
+          }
+    expect(maxError / scale).toBeLessThan(1e-5);
+  });
+
   function seededValues(size: number, seed: number): Float32Array {
     return tf.tidy(() => seededNormalTensor([size], seed).dataSync().slice() as Float32Array);
   }
