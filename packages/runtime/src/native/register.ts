@@ -11,6 +11,7 @@ import { registerFusedGroupNorm } from "./fused-group-norm.js";
 import { registerFusedGroupNormGrad } from "./fused-group-norm-grad.js";
 import { registerGroupedConv2DBackpropFilter } from "./grouped-conv2d-backprop-filter.js";
 import { registerGroupedConv2DBackpropInput } from "./grouped-conv2d-backprop-input.js";
+import { installEarlyReleaseGradients } from "./early-release-gradients.js";
 
 /** What `sam-repro env` reports about the native addon. */
 export interface NativeAddonInfo {
@@ -47,6 +48,7 @@ export function registerNativeBackend(): NativeRegistration {
   registerFusedGroupNormGrad();
   const limit = nativePoolBytesSetting();
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(kernels, limit), 1);
+  installEarlyReleaseGradients();
   const simd = kernels.vectorLanes >= 16 ? "AVX-512" : kernels.vectorLanes >= 8 ? "AVX2" : "SSE";
   result = { ok: true, info: { simd, threads: kernels.threads(), path: NATIVE_ADDON_PATH } };
   return result;
