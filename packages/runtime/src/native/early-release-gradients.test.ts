@@ -92,7 +92,14 @@ describeNative("early-release backpropagation on the native backend", () => {
     expect(Array.from(g2!.dataSync())).toEqual([5, 6, 7]);
     expect(outside.isDisposed).toBe(false);
     expect(Array.from(outside.dataSync())).toEqual([5, 6, 7]);
-    tf.dispose([outside, x, g1!, g2!]);
+    // A gradient that is the node's own saved tensor outlives the node.
+    const fromSaved = tf.customGrad((a: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([a]);
+      return { value: tf.square(a), gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [saved[0]!] };
+    });
+    const [g3] = tf.grads((a: tf.Tensor) => tf.sum(fromSaved(tf.add(a, 0)) as tf.Tensor))([x]);
+    expect(Array.from(g3!.dataSync())).toEqual([1, 2, 3]);
+    tf.dispose([outside, x, g1!, g2!, g3!]);
   });
 
   test("second derivatives (nested gradients) keep tfjs's method and are right", () => {

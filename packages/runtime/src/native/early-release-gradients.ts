@@ -133,7 +133,7 @@ function earlyReleaseGradients(this: EngineInternals, f: () => tf.Tensor, xs: tf
       }
       // Nothing before this node in the tape reads its outputs' gradients or its saved tensors.
       for (const output of node.outputs) if (!keep.has(output.id)) release(gradients.remove(output.id));
-      for (const saved of node.saved ?? []) saved.dispose();
+      for (const saved of node.saved ?? []) if (!gradients.holds(saved)) saved.dispose();
     }
     const grads = xs.map((x) => gradients.get(x.id)!);
     for (const node of tape) for (const saved of node.saved ?? []) saved.dispose();
