@@ -121,7 +121,9 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
   };
   try {
     const kinds = STEP_KINDS.filter((kind) => request.timedSteps[kind] > 0);
-    for (const kind of kinds) for (let s = 0; s < request.warmupSteps; s++) stepOf[kind]();
+    // Warm-up rounds interleave the kinds as the timed rounds do: the native buffer pool learns each length's
+    // gap between requests, and a kind first run after the others would otherwise time fresh allocations.
+    for (let s = 0; s < request.warmupSteps; s++) for (const kind of kinds) stepOf[kind]();
     const seconds: Partial<Record<StepKind, number[]>> = {};
     const cpuSeconds: Partial<Record<StepKind, number[]>> = {};
     // Repetitions are interleaved across kinds, so that a change in machine load hits every kind alike
