@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "conv_rows.h"
 #include "parallel.h"
 #include "simd.h"
 
@@ -46,34 +47,6 @@ float* scratch(int slot, size_t floats) {
   return buffers[slot].data();
 }
 
-/** A [batch, height, width, channels] tensor with zero borders added (or the input itself when none are needed). */
-struct Padded {
-  const float* data;
-  int height, width;
-};
-
-Padded pad_nhwc(const float* x, int batch, int height, int width, int channels, int top, int bottom, int left,
-                int right, int slot) {
-  if (top == 0 && bottom == 0 && left == 0 && right == 0) return {x, height, width};
-  const int ph = height + top + bottom, pw = width + left + right;
-  float* out = scratch(slot, (size_t)batch * ph * pw * channels);
-  parallel_for((int64_t)batch * ph, 16, [&](int64_t begin, int64_t end, int) {
-    for (int64_t row = begin; row < end; row++) {
-      const int n = (int)(row / ph), h = (int)(row % ph) - top;
-      float* dst = out + row * pw * channels;
-      if (h < 0 || h >= height) {
-        std::fill(dst, dst + (int64_t)pw * channels, 0.0f);
-        continue;
-      }
-      std::fill(dst, dst + (int64_t)left * channels, 0.0f);
-      const float* src = x + ((int64_t)n * height + h) * width * channels;
-      std::copy(src, src + (int64_t)width * channels, dst + (int64_t)left * channels);
-      std::fill(dst + (int64_t)(left + width) * channels, dst + (int64_t)pw * channels, 0.0f);
-    }
-  });
-  return {out, ph, pw};
-}
-
 /**
  * out[r][0..NV*L) (+)= sum_s sum_k a_rows[s][r][k] * b[s*seglen + k][0..NV*L): one register tile of an
  * indirect matrix product, where every row brings its own pointer for every segment (a filter row).
@@ -100,54 +73,6 @@ void gemm_tile(const float* const* a_rows, int segments, int seglen, const float
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) vstore(out_rows[r] + out_offset + v * kLanes, acc[r][v]);
 }
-
-/**
- * An indirect product's rows: for output rows m0.. m0+count-1 (count <= MR), the address of each
- * row's first input element (segment s of row r starts at base[r] + segment_offsets[s]) and of its output.
- */
-struct ForwardRows {
-  const float* x;  // padded input
-  float* y;
-  int out_height, out_width, out_channels, in_channels, padded_height, padded_width, stride_height, stride_width;
-  void fill(int64_t m0, int count, const float** bases, float** outs) const {
-    const int64_t pixels = (int64_t)out_height * out_width;
-    int n = (int)(m0 / pixels), rem = (int)(m0 % pixels), oh = rem / out_width, ow = rem % out_width;
-    for (int r = 0; r < count; r++) {
-      bases[r] = x + (((int64_t)n * padded_height + oh * stride_height) * padded_width + ow * stride_width) * in_channels;
-      outs[r] = y + (m0 + r) * out_channels;
-      if (++ow == out_width) {
-        ow = 0;
-        if (++oh == out_height) oh = 0, n++;
-      }
-    }
-  }
-};
-
-// The input pixels whose (index + pad) has one residue modulo the stride receive gradient from one
-// fixed subset of filter taps: each such class is a dense product with no wasted (zero) taps. Row r of
-// a class starts at the padded dy pixel of the class's last tap (the top-left of its dy window).
-struct BackpropInputRows {
-  const float* dy;  // padded
-  float* dx;
-  int dy_height, dy_width, out_channels;  // padded dy
-  int in_height, in_width, in_channels;
-  int stride_height, stride_width;
-  int first_h, first_w, count_h, count_w;  // the class's dx pixels: first + i * stride
-  int window_top, window_left;             // padded dy coordinates of class pixel (0, 0)'s window corner
-  void fill(int64_t m0, int count, const float** bases, float** outs) const {
-    const int64_t per_image = (int64_t)count_h * count_w;
-    int n = (int)(m0 / per_image), rem = (int)(m0 % per_image), i = rem / count_w, j = rem % count_w;
-    for (int r = 0; r < count; r++) {
-      const int ih = first_h + i * stride_height, iw = first_w + j * stride_width;
-      outs[r] = dx + (((int64_t)n * in_height + ih) * in_width + iw) * in_channels;
-      bases[r] = dy + (((int64_t)n * dy_height + window_top + i) * dy_width + window_left + j) * out_channels;
-      if (++j == count_w) {
-        j = 0;
-        if (++i == count_h) i = 0, n++;
-      }
-    }
-  }
-};
 
 /**
  * out_rows(m)[0..columns) = sum_s sum_k (base(m) + segment_offsets[s])[k] * b[s][k][columns] for m in
@@ -205,10 +130,11 @@ void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segmen
       const int64_t block_begin = item % column_items * blocks_per_item;
       const int64_t block_end = std::min<int64_t>(blocks, block_begin + blocks_per_item);
       const int64_t count = std::min(tiles_per_item, tiles - tile_begin);
+      const auto& rows_of_item = source.view(tile_begin * MR, std::min(rows, (tile_begin + count) * MR));
       for (int64_t t = 0; t < count; t++) {
         const int64_t m0 = (tile_begin + t) * MR;
         const int valid = (int)std::min<int64_t>(MR, rows - m0);
-        source.fill(m0, valid, bases, out_rows.data() + t * MR);
+        rows_of_item.fill(m0, valid, bases, out_rows.data() + t * MR);
         for (int r = valid; r < MR; r++) {  // tail rows repeat the last row; their results are dropped
           bases[r] = bases[valid - 1];
           out_rows[t * MR + r] = nullptr;
@@ -291,11 +217,6 @@ constexpr std::array<FilterTileFn, sizeof...(R)> filter_tiles(std::integer_seque
   return {&filter_tile<R + 1, NV>...};
 }
 
-/** Bottom/right zero padding so that every window of the forward pass lies inside the padded input. */
-int far_pad(int out, int stride, int filter, int dilation, int size, int near) {
-  return std::max(0, (out - 1) * stride + (filter - 1) * dilation + 1 - size - near);
-}
-
 template <int MR, int NV>
 void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape& s) {
   constexpr int NR = NV * kLanes;
@@ -303,13 +224,11 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
   const int ci = s.in_channels, co = s.out_channels;
   const int co_padded = (co + NR - 1) / NR * NR;
   const bool copy_dy = co_padded != co;
-  const Padded xp = pad_nhwc(x, s.batch, s.in_height, s.in_width, ci, s.pad_top,
-                             far_pad(s.out_height, s.stride_height, s.filter_height, 1, s.in_height, s.pad_top), s.pad_left,
-                             far_pad(s.out_width, s.stride_width, s.filter_width, 1, s.in_width, s.pad_left), 0);
-  // A filter row's taps are contiguous in the padded input: row kh covers filter_width * ci values.
+  // Each pixel chunk reads its input rows from a strip with zero borders in its thread's cache (StripForwardRows),
+  // or from x itself when there is no padding; a filter row's taps are contiguous there: row kh covers
+  // filter_width * ci values.
   const int row_length = s.filter_width * ci;
   const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;
-  const int64_t pixels = (int64_t)s.out_height * s.out_width;
   // Pixels per work item: x and dy rows of a chunk stay in cache while every tile sweeps them, and at
   // least 256, so that the read-modify-write of the partial gradient is amortized when it is large.
   const int64_t chunk = std::clamp<int64_t>(65536 / (row_length + co_padded), 256, 4096);
@@ -338,6 +257,10 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
   const int64_t slices = groups >= thread_count() ? 1 : std::min<int64_t>(tile_rows, (wanted + groups - 1) / groups);
   const int64_t rows_per_slice = (tile_rows + slices - 1) / slices;
 
+  const Strip strip = Strip::over(x, s.in_height, s.in_width, ci, s.out_height, s.out_width, s.stride_height, s.stride_width, -s.pad_top,
+                                  -s.pad_left, s.filter_height, s.filter_width);
+  const ForwardRows windows{strip, nullptr, co};
+
   parallel_for(groups * slices, 1, [&](int64_t item_begin, int64_t item_end, int) {
     std::vector<const float*> bases(chunk);
     std::vector<float> dy_copy(copy_dy ? (size_t)chunk * co_padded : 0, 0.0f);
@@ -348,14 +271,7 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
       const int64_t item_first = group * items_per_group, item_end_ = std::min(items, (group + 1) * items_per_group);
       for (int64_t item = item_first; item < item_end_; item++) {
         const int64_t m0 = item * chunk, count = std::min(chunk, rows - m0);
-        int n = (int)(m0 / pixels), rem = (int)(m0 % pixels), oh = rem / s.out_width, ow = rem % s.out_width;
-        for (int64_t i = 0; i < count; i++) {
-          bases[i] = xp.data + (((int64_t)n * xp.height + oh * s.stride_height) * xp.width + ow * s.stride_width) * ci;
-          if (++ow == s.out_width) {
-            ow = 0;
-            if (++oh == s.out_height) oh = 0, n++;
-          }
-        }
+        windows.view(m0, m0 + count).fill(m0, (int)count, bases.data(), nullptr);
         const float* dy_chunk = dy + m0 * co;
         int64_t dy_stride = co;
         if (copy_dy) {
@@ -367,7 +283,7 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
         const bool accumulate = item > item_first;  // the group's first chunk stores: no zero fill
         for (int64_t tile_row = tile_begin; tile_row < tile_end; tile_row++) {
           const int kh = (int)(tile_row / row_tiles), c0 = (int)(tile_row % row_tiles) * MR;
-          const int64_t row_offset = (int64_t)kh * xp.width * ci;
+          const int64_t row_offset = (int64_t)kh * strip.row_width * ci;
           const int height = std::min(MR, row_length - c0);
           for (int b0 = 0; b0 < co_padded; b0 += NR) {
             tiles[height - 1](bases.data(), row_offset + c0, count, dy_chunk + b0, dy_stride,
@@ -393,28 +309,24 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, const ConvShape& s) {
-  const int ci = s.in_channels;
-  const Padded xp = pad_nhwc(x, s.batch, s.in_height, s.in_width, ci, s.pad_top,
-                             far_pad(s.out_height, s.stride_height, s.filter_height, s.dilation_height, s.in_height, s.pad_top),
-                             s.pad_left, far_pad(s.out_width, s.stride_width, s.filter_width, s.dilation_width, s.in_width, s.pad_left), 0);
-  ForwardRows source{x, y, s.out_height, s.out_width, s.out_channels, ci, xp.height, xp.width, s.stride_height, s.stride_width};
-  source.x = xp.data;
+  const int ci = s.in_channels, co = s.out_channels;
+  const Strip strip = Strip::over(x, s.in_height, s.in_width, ci, s.out_height, s.out_width, s.stride_height, s.stride_width, -s.pad_top,
+                                  -s.pad_left, (s.filter_height - 1) * s.dilation_height + 1, (s.filter_width - 1) * s.dilation_width + 1);
   // Without dilation a filter row's taps are contiguous: one segment of filter_width * ci values per
   // filter row; with dilation, one segment per tap. w is [taps][ci][co], i.e. [segments][seglen][co].
   std::vector<int64_t> offsets;
   int seglen = ci;
   if (s.dilation_width == 1) {
     seglen = s.filter_width * ci;
-    for (int kh = 0; kh < s.filter_height; kh++) offsets.push_back((int64_t)kh * s.dilation_height * xp.width * ci);
+    for (int kh = 0; kh < s.filter_height; kh++) offsets.push_back((int64_t)kh * s.dilation_height * strip.row_width * ci);
   } else {
     for (int kh = 0; kh < s.filter_height; kh++)
       for (int kw = 0; kw < s.filter_width; kw++)
-        offsets.push_back(((int64_t)kh * s.dilation_height * xp.width + (int64_t)kw * s.dilation_width) * ci);
+        offsets.push_back(((int64_t)kh * s.dilation_height * strip.row_width + (int64_t)kw * s.dilation_width) * ci);
   }
   const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;
-  const int co = s.out_channels;
   const auto pack = [&](int64_t k, int c0, int width, float* dst) { std::copy(w + k * co + c0, w + k * co + c0 + width, dst); };
-  run_indirect_gemm(rows, (int)offsets.size(), seglen, offsets.data(), co, pack, source);
+  run_indirect_gemm(rows, (int)offsets.size(), seglen, offsets.data(), co, pack, ForwardRows{strip, y, co});
 }
 
 void conv2d_backprop_input(const float* dy, const float* w, float* dx, const ConvShape& s) {
@@ -425,7 +337,6 @@ void conv2d_backprop_input(const float* dy, const float* w, float* dx, const Con
     int a, b, nh, nw, first_h, first_w, count_h, count_w, q0_h, q0_w;
   };
   std::vector<Class> classes;
-  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   for (int a = 0; a < sh; a++) {
     for (int b = 0; b < sw; b++) {
       Class c{a, b, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -438,33 +349,27 @@ void conv2d_backprop_input(const float* dy, const float* w, float* dx, const Con
       if (c.count_h == 0 || c.count_w == 0) continue;
       c.q0_h = (c.first_h + s.pad_top - a) / sh;
       c.q0_w = (c.first_w + s.pad_left - b) / sw;
-      if (c.nh > 0 && c.nw > 0) {
-        // dy rows q - (nh - 1) .. q + count - 1 must exist in the padded dy.
-        pad_top = std::max(pad_top, (c.nh - 1) - c.q0_h);
-        pad_bottom = std::max(pad_bottom, c.q0_h + c.count_h - s.out_height);
-        pad_left = std::max(pad_left, (c.nw - 1) - c.q0_w);
-        pad_right = std::max(pad_right, c.q0_w + c.count_w - s.out_width);
-      }
       classes.push_back(c);
     }
   }
-  const Padded dyp = pad_nhwc(dy, s.batch, s.out_height, s.out_width, co, pad_top, pad_bottom, pad_left, pad_right, 0);
   for (const Class& c : classes) {
     const int64_t rows = (int64_t)s.batch * c.count_h * c.count_w;
-    BackpropInputRows source{dyp.data, dx, dyp.height, dyp.width, co, s.in_height, s.in_width, ci, sh, sw,
-                             c.first_h, c.first_w, c.count_h, c.count_w,
-                             c.q0_h - (c.nh - 1) + pad_top, c.q0_w - (c.nw - 1) + pad_left};
-    if (c.nh == 0 || c.nw == 0) {
+    if (c.nh == 0 || c.nw == 0) {  // no tap reaches these pixels: zero gradient
       parallel_for(rows, 256, [&](int64_t begin, int64_t end, int) {
-        const float* bases[1];
-        float* outs[1];
+        const int64_t per_image = (int64_t)c.count_h * c.count_w;
         for (int64_t m = begin; m < end; m++) {
-          source.fill(m, 1, bases, outs);
-          std::fill(outs[0], outs[0] + ci, 0.0f);
+          const int n = (int)(m / per_image), i = (int)(m % per_image) / c.count_w, j = (int)(m % per_image) % c.count_w;
+          float* out = dx + (((int64_t)n * s.in_height + c.first_h + i * sh) * s.in_width + c.first_w + j * sw) * ci;
+          std::fill(out, out + ci, 0.0f);
         }
       });
       continue;
     }
+    // The class's dy windows: class pixel (i, j) reads dy rows q0_h - (nh - 1) + i .. and nw pixels from column
+    // q0_w - (nw - 1) + j, zeros outside dy.
+    const Strip strip = Strip::over(dy, s.out_height, s.out_width, co, c.count_h, c.count_w, 1, 1, c.q0_h - (c.nh - 1),
+                                    c.q0_w - (c.nw - 1), c.nh, c.nw);
+    const BackpropInputRows source{strip, dx, s.in_height, s.in_width, ci, sh, sw, c.first_h, c.first_w};
     // Segment i is dy row q - i (offset (nh-1-i) rows below the window corner), covering the nw dy
     // pixels q_w - (nw-1) .. q_w, i.e. taps j = nw-1 .. 0: b[i][nw-1-j][o][x] = w[kh_i][kw_j][x][o], read from w
     // while packing (consecutive depth indices k share w's cache lines, so the transpose costs no extra pass).
@@ -475,7 +380,7 @@ void conv2d_backprop_input(const float* dy, const float* w, float* dx, const Con
       for (int x = 0; x < width; x++) dst[x] = src[(int64_t)x * co];
     };
     std::vector<int64_t> offsets(c.nh);
-    for (int i = 0; i < c.nh; i++) offsets[i] = (int64_t)(c.nh - 1 - i) * dyp.width * co;
+    for (int i = 0; i < c.nh; i++) offsets[i] = (int64_t)(c.nh - 1 - i) * strip.row_width * co;
     run_indirect_gemm(rows, c.nh, c.nw * co, offsets.data(), ci, pack, source);
   }
 }

@@ -58,6 +58,11 @@ describeNative("native kernels equal the cpu backend", () => {
     { x: [1, 10, 9, 5], f: [2, 4, 5, 7], stride: [2, 3], pad: "same" },
     { x: [2, 6, 6, 20], f: [3, 3, 20, 48], stride: 1, pad: 1 },
     { x: [1, 5, 5, 2], f: [5, 5, 2, 3], stride: 3, pad: "same" },
+    // More output pixels than one work item (192 rows): items and filter-gradient chunks start mid-row and span
+    // images, so their strips of input rows with zero borders (conv_rows.h) cover partial images.
+    { x: [9, 11, 13, 6], f: [3, 3, 6, 8], stride: 1, pad: "same" },
+    { x: [7, 13, 11, 5], f: [3, 3, 5, 16], stride: 2, pad: "same" },
+    { x: [5, 12, 10, 3], f: [5, 5, 3, 20], stride: 1, pad: 2 },
   ] as const;
 
   test.each(convCases)("conv2d forward, input and filter gradients: x $x, filter $f, stride $stride, pad $pad", (c) => {
