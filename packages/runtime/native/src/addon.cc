@@ -264,15 +264,15 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   });
 }
 
-// batchNormGrad(dy, x, y | null, gamma, mean, variance, dx, dgamma, dbeta, [groups, rows, channels], epsilon, relu)
+// batchNormGrad(dy, x, beta | null, gamma, mean, variance, dx, dgamma, dbeta, [groups, rows, channels], epsilon, relu)
 napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 12);
     const BatchNormShape s = batch_norm_shape(call, 9);
     const int64_t size = s.groups * s.rows * s.channels, stats = s.groups * s.channels;
-    if (s.relu && call.is_null(2)) throw ArgumentError{"batchNormGrad with relu needs the forward output y"};
-    const float* y = call.is_null(2) ? nullptr : call.floats(2, size, "y");
-    batch_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), y, call.floats(3, stats, "gamma"), call.floats(4, stats, "mean"),
+    if (s.relu && call.is_null(2)) throw ArgumentError{"batchNormGrad with relu needs beta (for the mask)"};
+    const float* beta = call.is_null(2) ? nullptr : call.floats(2, stats, "beta");
+    batch_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), beta, call.floats(3, stats, "gamma"), call.floats(4, stats, "mean"),
                         call.floats(5, stats, "variance"), call.floats(6, size, "dx"), call.floats(7, stats, "dgamma"), call.floats(8, stats, "dbeta"), s);
     return undefined(env);
   });

@@ -17,8 +17,9 @@ export interface NativeKernels {
   groupedConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[], groups: number): void;
   /** Fused BatchNorm (+ ReLU) with per-group batch statistics over x [groups, rows, channels]; params = [groups, rows, channels]. */
   batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: number[], epsilon: number, relu: boolean): void;
+  /** beta is needed (for the ReLU mask) only with relu. */
   batchNormGrad(
-    dy: Float32Array, x: Float32Array, y: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dy: Float32Array, x: Float32Array, beta: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
   ): void;
   /** Fused GroupNorm (+ ReLU) over x [samples, rows, channels]; params = [samples, rows, channels, groups, replicas]; gamma, beta [replicas, channels]. */
