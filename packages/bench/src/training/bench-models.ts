@@ -20,7 +20,8 @@ export interface BenchModel {
   dispose(): void;
 }
 
-export const BENCH_MODEL_NAMES = ["resnet20", "preact18-w16", "preact18-w64"] as const;
+/** preact10-w16: the 1-block PreAct ResNet of width 16, the model of the deep-net regime (deep-nets resnet_tiny). */
+export const BENCH_MODEL_NAMES = ["resnet20", "preact10-w16", "preact18-w16", "preact18-w64"] as const;
 export type BenchModelName = (typeof BENCH_MODEL_NAMES)[number];
 
 class ParameterStore {
@@ -159,10 +160,13 @@ export function resnet20(seed = 1): BenchModel {
   });
 }
 
-/** PreAct ResNet-18 (He et al. 2016) of widths w-2w-4w-8w with BatchNorm. */
-export function preactResnet18(width: number, seed = 1): BenchModel {
+/**
+ * PreAct ResNet (He et al. 2016) of widths w-2w-4w-8w with BatchNorm and `perStage` blocks a stage: PreAct ResNet-18
+ * with 2, the 1-block model of the deep-net regime (PreAct ResNet-10) with 1.
+ */
+export function preactResnet(width: number, perStage: 1 | 2, seed = 1): BenchModel {
   const widths = [width, 2 * width, 4 * width, 8 * width];
-  const blocks = blocksOf(widths, 2);
+  const blocks = blocksOf(widths, perStage);
   const p = new ParameterStore(seed);
   p.conv("stem", 3, 3, width);
   for (const b of blocks) {
@@ -174,7 +178,7 @@ export function preactResnet18(width: number, seed = 1): BenchModel {
   }
   p.norm("head.bn", 8 * width);
   p.dense("fc", 8 * width, 10);
-  return model(`preact18-w${width}`, p, (x, l) => {
+  return model(`preact${perStage === 2 ? 18 : 10}-w${width}`, p, (x, l) => {
     let h = l.conv(x, "stem", 1);
     for (const b of blocks) {
       const activated = l.batchNorm(h, `${b.name}.bn1`, true);
@@ -190,5 +194,6 @@ export function preactResnet18(width: number, seed = 1): BenchModel {
 /** The benchmark model of that name, initialized from `seed`. */
 export function makeBenchModel(name: BenchModelName, seed = 1): BenchModel {
   if (name === "resnet20") return resnet20(seed);
-  return preactResnet18(name === "preact18-w16" ? 16 : 64, seed);
+  if (name === "preact10-w16") return preactResnet(16, 1, seed);
+  return preactResnet(name === "preact18-w16" ? 16 : 64, 2, seed);
 }

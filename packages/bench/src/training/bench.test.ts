@@ -2,7 +2,8 @@ import os from "node:os";
 import { beforeAll, describe, expect, jest, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { SeededRandom, initBackend } from "@sam-repro/runtime";
-import { resnet20 } from "./bench-models.js";
+import { ResNet, modelFromPreset } from "@sam-repro/deep-nets";
+import { makeBenchModel, resnet20 } from "./bench-models.js";
 import { groupedMSamStep, mSamStep, samStep, sgdStep, type BenchBatch } from "./bench-steps.js";
 import { runWorker } from "./bench-worker.js";
 import { runTrainingBench, table, type TrainingBenchReport } from "./training-bench.js";
@@ -28,6 +29,14 @@ function weightsAfter(step: (model: ReturnType<typeof resnet20>, batch: BenchBat
 describe("training benchmark", () => {
   beforeAll(async () => {
     await initBackend();
+  });
+
+  test("preact10-w16 has the parameter shapes of the deep-net regime's model (deep-nets resnet_tiny, width 16)", () => {
+    const shapesOf = (variables: readonly tf.Tensor[]) => variables.map((v) => v.shape.join("x")).sort();
+    const bench = makeBenchModel("preact10-w16", 1);
+    const regime = new ResNet(modelFromPreset("resnet_tiny", 16, 10), 1);
+    expect(shapesOf(bench.variables)).toEqual(shapesOf(regime.parameters));
+    bench.dispose();
   });
 
   test("SAM with rho = 0 is SGD (bit for bit), and m-SAM with one sub-batch (SamOptimizer's loop) is the bench's SAM step to float32 rounding", () => {

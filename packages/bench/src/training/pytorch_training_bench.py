@@ -72,14 +72,16 @@ class PreActBlock(nn.Module):
         return self.conv2(F.relu(self.bn2(self.conv1(activated)))) + shortcut
 
 
-class PreActResNet18(nn.Module):
-    def __init__(self, width):
+class PreActResNet(nn.Module):
+    """PreAct ResNet-18 (per_stage=2) or the 1-block PreAct ResNet-10 (per_stage=1) of widths w-2w-4w-8w."""
+
+    def __init__(self, width, per_stage=2):
         super().__init__()
         widths = [width, 2 * width, 4 * width, 8 * width]
         self.stem = nn.Conv2d(3, width, 3, 1, 1, bias=False)
         blocks, cin = [], width
         for stage, w in enumerate(widths):
-            for b in range(2):
+            for b in range(per_stage):
                 blocks.append(PreActBlock(cin, w, 2 if stage > 0 and b == 0 else 1))
                 cin = w
         self.blocks = nn.Sequential(*blocks)
@@ -100,7 +102,9 @@ def build(name):
     if name == "resnet20":
         return ResNet20()
     if name.startswith("preact18-w"):
-        return PreActResNet18(int(name[len("preact18-w"):]))
+        return PreActResNet(int(name[len("preact18-w"):]), 2)
+    if name.startswith("preact10-w"):
+        return PreActResNet(int(name[len("preact10-w"):]), 1)
     raise SystemExit(f"unknown model {name}")
 
 

@@ -14,7 +14,7 @@
  * each side is its best round (each round's value is the median of its timed steps), so a round slowed by
  * the machine counts against neither side.
  *
- * Flags: --models resnet20,preact18-w16,preact18-w64  --backends native,wasm  --batch 128
+ * Flags: --models resnet20,preact10-w16,preact18-w16,preact18-w64  --backends native,wasm  --batch 128
  * --sub-batches 4  --rounds 2  --quick (batch 16, one timed step: a smoke run)  --no-pytorch  --no-profile (no kernel
  * breakdown)  --out FILE (instead of reports/bench/training.json)  --allow-load (run and write although the
  * 1-minute load average is above 0.5; without it the benchmark refuses, since the numbers would be noisy).
