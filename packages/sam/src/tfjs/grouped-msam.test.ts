@@ -1,7 +1,8 @@
 import { describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { SamOptimizer, type Batch, type LossFunction } from "./sam-optimizer.js";
-import { replicaNorms, setReplicaBudgetBytes, withGroupedLoss, type GroupedLossFunction } from "./grouped-msam.js";
+import { initBackend, loadNativeKernels } from "@sam-repro/runtime";
+import { chunkSize, replicaNorms, setReplicaBudgetBytes, withGroupedLoss, type GroupedLossFunction } from "./grouped-msam.js";
 
 // A dense softmax classifier written twice: plainly on the variables, and on replicated weights
 // [k, ...shape] (a batched matMul) for the grouped m-SAM path. It has no BatchNorm, so both paths
@@ -95,5 +96,43 @@ describe("grouped m-SAM (replicated weights) equals the sequential loop", () => 
     const norms = tf.tidy(() => replicaNorms([tf.tensor2d([[3, 0], [1, 1]]), tf.tensor1d([4, 1])]).arraySync());
     expect(norms[0]).toBeCloseTo(5, 6);
     expect(norms[1]).toBeCloseTo(Math.sqrt(3), 6);
+  });
+});
+
+describe("chunks of sub-batches", () => {
+  test("equal chunks where a divisor needs at most twice the fewest chunks, else the fewest", () => {
+    expect(chunkSize(16, 16)).toBe(16);
+    expect(chunkSize(16, 3)).toBe(2); // 8 chunks of 2, not 3, 3, 3, 3, 3, 1
+    expect(chunkSize(8, 3)).toBe(2);
+    expect(chunkSize(12, 5)).toBe(4);
+    expect(chunkSize(7, 3)).toBe(3); // no divisor in 3..6 chunks: 3, 3, 1
+    expect(chunkSize(5, 1)).toBe(1);
+    for (let parts = 1; parts <= 40; parts++)
+      for (let limit = 1; limit <= parts; limit++) {
+        const size = chunkSize(parts, limit);
+        expect(size).toBeLessThanOrEqual(limit);
+        expect(Math.ceil(parts / size)).toBeLessThanOrEqual(2 * Math.ceil(parts / limit));
+      }
+  });
+});
+
+const describeNative = loadNativeKernels().kernels ? describe : describe.skip;
+
+describeNative("replica norms on the native backend", () => {
+  test("the fused multiply-sum kernel gives the norms of Square then Sum, bit for bit", async () => {
+    const previous = tf.getBackend();
+    await initBackend("native");
+    try {
+      expect(tf.getKernel("SamReproMultiplySum", "native")).toBeDefined();
+      const random = tf.randomNormal([5, 3, 3, 7, 9], 0, 1, "float32", 3);
+      const bias = tf.randomNormal([5, 9], 0, 1, "float32", 4);
+      const vector = tf.randomNormal([5], 0, 1, "float32", 5);
+      const fused = replicaNorms([random, bias, vector]);
+      const plain = tf.sqrt(tf.addN([tf.sum(tf.square(random), [1, 2, 3, 4]), tf.sum(tf.square(bias), 1), tf.square(vector)]));
+      expect(Array.from(fused.dataSync())).toEqual(Array.from(plain.dataSync()));
+      tf.dispose([random, bias, vector, fused, plain]);
+    } finally {
+      await tf.setBackend(previous);
+    }
   });
 });

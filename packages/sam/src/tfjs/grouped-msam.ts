@@ -109,7 +109,7 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const grouped = groupedFormOf(request.lossFn)!.grouped;
   const m = (batch.x.shape[0] ?? 0) / parts;
   const parameterCount = saved.reduce((sum, w) => sum + w.size, 0);
-  const chunk = Math.max(1, Math.min(parts, Math.floor(replicaBudgetBytes / (16 * parameterCount))));
+  const chunk = chunkSize(parts, Math.max(1, Math.floor(replicaBudgetBytes / (16 * parameterCount))));
   const lambda = options.weightDecayMode === "objective" ? options.weightDecay : 0;
   const settings = ascentSettingsOf(options, rho, scale);
   // Pass p (ascent steps 0..K-1, descent K) updates the statistics in slot p of K + 1 with both-passes, else only
@@ -141,8 +141,11 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
         );
         return [atW.loss!, tf.sum(ascent.size), ...ascent.delta];
       });
-      const perturbed = replicas.map((r, i) => tf.add(r, delta[i]!));
-      tf.dispose([...replicas, ...delta]);
+      // w + delta_g with w broadcast over the replicas (bitwise replicas + delta, as the replicas are exact copies):
+      // the replicas are freed first, so the descent pass does not hold them beside the perturbed weights.
+      tf.dispose(replicas);
+      const perturbed = delta.map((d, i) => tf.add(saved[i]!, d));
+      tf.dispose(delta);
       const gradientSums = tf.tidy(() => {
         const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
         return descent.gradients.map((g) => tf.sum(g, 0));
@@ -169,9 +172,35 @@ function objective(grouped: GroupedLossFunction, batch: Batch, pass: GroupedPass
   return { value, gradients };
 }
 
+/**
+ * Groups per chunk for `parts` sub-batches when at most `limit` fit the replica budget: equal chunks where a divisor
+ * of `parts` needs at most twice the fewest chunks (every chunk then has the same tensor shapes, so a backend that
+ * recycles buffers by size reuses one set; measured on PreAct ResNet-18 w64, 16-SAM: chunks of 3, 3, 2 took 4.4 s
+ * a step at 1.68 GB peak, chunks of 2 took 4.0 s at 0.95 GB), else the fewest chunks (the last one smaller).
+ */
+export function chunkSize(parts: number, limit: number): number {
+  if (limit >= parts) return parts;
+  const fewest = Math.ceil(parts / limit);
+  for (let chunks = fewest; chunks <= 2 * fewest; chunks++) if (parts % chunks === 0) return parts / chunks;
+  return Math.ceil(parts / fewest);
+}
+
+/**
+ * The kernel that sums a * b over axes without storing the product, where the backend registers one (the native
+ * backend of @sam-repro/runtime): for the replica norms it replaces Square then Sum with one pass, bitwise equal.
+ */
+const MULTIPLY_SUM_KERNEL = "SamReproMultiplySum";
+
 /** Per-replica global l2 norm: [k] with entry g = sqrt(sum_i ||t_i[g]||^2). */
 export function replicaNorms(tensors: readonly tf.Tensor[]): tf.Tensor1D {
-  const squares = tensors.map((t) => (t.rank === 1 ? tf.square(t) : tf.sum(tf.square(t), range(1, t.rank))));
+  const fused = tf.getKernel(MULTIPLY_SUM_KERNEL, tf.getBackend()) !== undefined;
+  const squares = tensors.map((t) => {
+    if (t.rank === 1) return tf.square(t);
+    const axes = range(1, t.rank);
+    if (!fused) return tf.sum(tf.square(t), axes);
+    const attrs = { axes, outShape: [t.shape[0]!] } as unknown as tf.NamedAttrMap;
+    return tf.engine().runKernel(MULTIPLY_SUM_KERNEL, { a: t, b: t }, attrs) as tf.Tensor;
+  });
   return tf.sqrt(tf.addN(squares)) as tf.Tensor1D;
 }
 
