@@ -378,6 +378,17 @@ napi_value AddN(napi_env env, napi_callback_info info) {
   });
 }
 
+// replicaAxpy(base, g, factor, out): out[r, j] = base[j] + g[r, j] * factor[r] (r < factor.length, j < base.length).
+napi_value ReplicaAxpy(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 4);
+    const int64_t size = call.length(0), replicas = call.length(2);
+    replica_axpy(call.floats(0, size, "base"), call.floats(1, replicas * size, "g"), call.floats(2, replicas, "factor"), replicas, size,
+                 call.floats(3, replicas * size, "out"));
+    return undefined(env);
+  });
+}
+
 // reduceSum(x, y | null, shape, axes, out, mean): sums x, or the products x * y (same shape).
 napi_value ReduceSum(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -407,7 +418,7 @@ napi_value Init(napi_env env, napi_value exports) {
   } entries[] = {
       {"threads", Threads}, {"conv2d", Conv2D}, {"conv2dBackpropInput", Conv2DBackpropInput},
       {"conv2dBackpropFilter", Conv2DBackpropFilter}, {"biasActivation", BiasActivation}, {"binary", Binary},
-      {"unary", Unary}, {"addN", AddN}, {"reduceSum", ReduceSum},
+      {"unary", Unary}, {"addN", AddN}, {"replicaAxpy", ReplicaAxpy}, {"reduceSum", ReduceSum},
       {"groupedConv2d", GroupedConv2D}, {"groupedConv2dBackpropInput", GroupedConv2DBackpropInput},
       {"groupedConv2dBackpropFilter", GroupedConv2DBackpropFilter},
       {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},

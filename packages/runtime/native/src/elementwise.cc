@@ -215,4 +215,24 @@ void bias_activation(float* y, int64_t rows, int channels, const float* bias, in
   });
 }
 
+void replica_axpy(const float* base, const float* g, const float* factor, int64_t replicas, int64_t size, float* out) {
+  parallel_for(replicas * size, 32768, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t replica = i / size, j = i % size, stop = std::min(end - i, size - j);
+      const float f = factor[replica];
+      // The product is stored and rounded before the sum, as tfjs's Multiply then Add: two loops over blocks that
+      // stay in L1, because in one expression the compiler contracts g * f + base into a fused multiply-add.
+      for (int64_t t0 = 0; t0 < stop; t0 += 1024) {
+        const int64_t n = std::min<int64_t>(1024, stop - t0);
+        const float* __restrict gr = g + i + t0;
+        const float* __restrict br = base + j + t0;
+        float* __restrict o = out + i + t0;
+        for (int64_t t = 0; t < n; t++) o[t] = gr[t] * f;
+        for (int64_t t = 0; t < n; t++) o[t] = br[t] + o[t];
+      }
+      i += stop;
+    }
+  });
+}
+
 }  // namespace samnative

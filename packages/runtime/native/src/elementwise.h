@@ -20,6 +20,12 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha);
 /** out[i] = inputs[0][i] + inputs[1][i] + ... summed left to right in float32 (as tfjs cpu does). */
 void add_n(const std::vector<const float*>& inputs, float* out, int64_t size);
 
+/**
+ * out[r, j] = base[j] + g[r, j] * factor[r] for r < replicas, j < size (the product rounded to float32 first, as
+ * tfjs's Multiply then Add): m-SAM's perturbed replicas w + delta_r, delta_r = g_r * rho / ||g_r||, in one pass.
+ */
+void replica_axpy(const float* base, const float* g, const float* factor, int64_t replicas, int64_t size, float* out);
+
 /** In place: y[i, c] = act(y[i, c] + bias[c]) for a [rows, channels] tensor; activation 0 linear, 1 relu. */
 void bias_activation(float* y, int64_t rows, int channels, const float* bias, int activation);
 

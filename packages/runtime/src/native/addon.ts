@@ -35,6 +35,8 @@ export interface NativeKernels {
   addN(inputs: Float32Array[], out: Float32Array): void;
   /** out = sum (or mean) over `axes` of x, or of the float32 products x * y when y is given (y has x's shape). */
   reduceSum(x: Float32Array, y: Float32Array | null, shape: number[], axes: number[], out: Float32Array, mean: boolean): void;
+  /** out[r, j] = base[j] + g[r, j] * factor[r]: m-SAM's perturbed replicas in one pass (the product rounded first). */
+  replicaAxpy(base: Float32Array, g: Float32Array, factor: Float32Array, out: Float32Array): void;
   /** float32 lanes of the widest vector unit the addon was compiled for (16 = AVX-512, 8 = AVX2). */
   vectorLanes: number;
 }

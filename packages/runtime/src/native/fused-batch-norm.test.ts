@@ -78,4 +78,23 @@ describeNative("native fused BatchNorm equals the unfused ops (cpu backend)", ()
       native.kernels!.threads(threads);
     }
   });
+
+  test("the backward's recomputed ReLU mask is the forward's y > 0: dx of dy with relu equals dx of dy * [y > 0] without", () => {
+    const k = native.kernels!;
+    const [groups, rows, channels] = [2, 4096, 24];
+    const size = groups * rows * channels;
+    const values = (seed: number, n: number) => seededNormalTensor([n], seed).dataSync() as Float32Array;
+    const x = values(11, size), gamma = values(12, groups * channels), beta = values(13, groups * channels), dy = values(14, size);
+    const y = new Float32Array(size), mean = new Float32Array(groups * channels), variance = new Float32Array(groups * channels);
+    k.batchNorm(x, gamma, beta, y, mean, variance, [groups, rows, channels], 1e-5, true);
+    const gradient = (upstream: Float32Array, relu: boolean) => {
+      const dx = new Float32Array(size), dgamma = new Float32Array(groups * channels), dbeta = new Float32Array(groups * channels);
+      k.batchNormGrad(upstream, x, relu ? beta : null, gamma, mean, variance, dx, dgamma, dbeta, [groups, rows, channels], 1e-5, relu);
+      return [dx, dgamma, dbeta];
+    };
+    const masked = dy.map((d, i) => d * (y[i]! > 0 ? 1 : 0));
+    expect(y.some((v) => v === 0) && y.some((v) => v > 0)).toBe(true);
+    const withRelu = gradient(dy, true), withoutRelu = gradient(masked, false);
+    withRelu.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(withoutRelu[i]!)));
+  });
 });

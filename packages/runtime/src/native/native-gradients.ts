@@ -16,6 +16,7 @@ export const FUSED_KERNEL_NAMES = {
   reluGrad: "SamReproReluGrad",
   squareGrad: "SamReproSquareGrad",
   multiplySum: "SamReproMultiplySum",
+  replicaAxpy: "SamReproReplicaAxpy",
 } as const;
 
 type Attrs = Record<string, unknown>;
@@ -53,6 +54,15 @@ function registerFusedKernels(): void {
     const { axes, outShape } = attrs as { axes: number[]; outShape: number[] };
     const out = backend.allocate(outShape);
     backend.kernels.reduceSum(float32Of(backend, a), float32Of(backend, b), a.shape, axes, out.values, false);
+    return out.info;
+  });
+
+  // base [...] + g [k, ...] * factor [k] per replica (@sam-repro/sam grouped m-SAM's perturbed weights; equal to
+  // tfjs's Multiply then Add bit for bit). Used outside gradients: it has none.
+  kernel(FUSED_KERNEL_NAMES.replicaAxpy, ({ inputs, backend }) => {
+    const { base, g, factor } = inputs as { base: tf.TensorInfo; g: tf.TensorInfo; factor: tf.TensorInfo };
+    const out = backend.allocate(g.shape);
+    backend.kernels.replicaAxpy(float32Of(backend, base), float32Of(backend, g), float32Of(backend, factor), out.values);
     return out.info;
   });
 

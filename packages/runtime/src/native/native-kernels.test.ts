@@ -165,6 +165,18 @@ describeNative("native kernels equal the cpu backend", () => {
     expect(Array.from(onNative)).toEqual(Array.from(onCpu));
   });
 
+  test("the replica axpy kernel (m-SAM's perturbed replicas) equals Multiply then Add bit for bit", async () => {
+    await tf.setBackend("native");
+    const base = tf.tensor(randomValues(3 * 5 * 70, 7), [3, 5, 70]);
+    const g = tf.tensor(randomValues(4 * 3 * 5 * 70, 8), [4, 3, 5, 70]);
+    const factor = tf.tensor(randomValues(4, 9), [4]);
+    const fused = tf.engine().runKernel("SamReproReplicaAxpy", { base, g, factor }) as tf.Tensor;
+    const plain = tf.add(base, tf.mul(g, tf.reshape(factor, [4, 1, 1, 1])));
+    expect(fused.shape).toEqual([4, 3, 5, 70]);
+    expect(Array.from(fused.dataSync())).toEqual(Array.from(plain.dataSync()));
+    tf.dispose([base, g, factor, fused, plain]);
+  });
+
   test("integer tensors fall back to the cpu kernels", () => {
     tf.setBackend("native");
     const sum = tf.tidy(() => tf.add(tf.tensor([1, 2, 3], [3], "int32"), tf.tensor([4, 5, 6], [3], "int32")).arraySync());

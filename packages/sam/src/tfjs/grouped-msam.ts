@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ResolvedSamOptions } from "../options.js";
 import type { Batch, LossFunction, PassInfo } from "./sam-optimizer.js";
-import { ascend, ascentSettingsOf, type PerturbationNorm } from "./tensor-perturbation.js";
+import { ascentSettingsOf, perturbedWeights, type PerturbationNorm } from "./tensor-perturbation.js";
 
 /**
  * A grouped pass's place in the sequence of running-statistics updates. The loop updates them once per sub-batch
@@ -117,44 +117,57 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
   const slots = request.bothPasses ? options.ascentSteps + 1 : 1;
   const statistics = (p: number) => ({ updateStatistics: request.bothPasses || p === 0, statisticsSlot: request.bothPasses ? p : 0, statisticsSlots: slots });
 
+  // 1 * w broadcast to [groups, ...]: exact copies, and a plain broadcasting multiply is cheap on every backend
+  // (tf.broadcastTo runs the cpu Tile kernel, ~30x slower here). Chunks of one size share one set of replicas (the
+  // ascent pass only reads them), made once a step.
+  const replicaSets = new Map<number, tf.Tensor[]>();
+  const replicasOf = (groups: number) => {
+    let replicas = replicaSets.get(groups);
+    if (!replicas) {
+      replicas = tf.tidy(() => saved.map((w) => tf.mul(tf.ones([groups, ...new Array<number>(w.rank).fill(1)]), w)));
+      replicaSets.set(groups, replicas);
+    }
+    return replicas;
+  };
   let sums: tf.Tensor[] | null = null;
-  for (let first = 0; first < parts; first += chunk) {
-    const groups = Math.min(chunk, parts - first);
-    const next = tf.tidy(() => {
-      const sub = sliceBatch(batch, first * m, groups * m);
-      // 1 * w broadcast to [groups, ...]: exact copies, and a plain broadcasting multiply is cheap on every
-      // backend (tf.broadcastTo runs the cpu Tile kernel, ~30x slower here).
-      const replicas = saved.map((w) => tf.mul(tf.ones([groups, ...new Array<number>(w.rank).fill(1)]), w));
-      // Nested tidies free each pass's replicated gradients as soon as they are used: replicas cost k times the
-      // weights each, the one place where grouped m-SAM needs more memory than the loop.
-      const [loss, norms, ...delta] = tf.tidy(() => {
-        const atW: { loss?: tf.Scalar } = {};
-        const ascent = ascend(
-          settings,
-          (current, step) => {
-            const at = current ? replicas.map((r, i) => tf.add(r, current[i]!)) : replicas;
-            const pass = objective(grouped, sub, { ...statistics(step), kind: "ascent" }, at, groups, lambda);
-            if (step === 0) atW.loss = pass.value;
-            return pass.gradients;
-          },
-          REPLICA_NORM,
-        );
-        return [atW.loss!, tf.sum(ascent.size), ...ascent.delta];
+  try {
+    for (let first = 0; first < parts; first += chunk) {
+      const groups = Math.min(chunk, parts - first);
+      const replicas = replicasOf(groups);
+      const next = tf.tidy(() => {
+        const sub = sliceBatch(batch, first * m, groups * m);
+        // Nested tidies free each pass's replicated gradients as soon as they are used: replicas cost k times the
+        // weights each, the one place where grouped m-SAM needs more memory than the loop. The perturbed weights are
+        // w + delta_g with w broadcast (bitwise replicas + delta: the replicas are exact copies), formed in one pass
+        // where the backend has a kernel for it (REPLICA_NORM.addScaled).
+        const [loss, norms, ...perturbed] = tf.tidy(() => {
+          const atW: { loss?: tf.Scalar } = {};
+          const ascent = perturbedWeights(
+            settings,
+            (current, step) => {
+              const at = current ? replicas.map((r, i) => tf.add(r, current[i]!)) : replicas;
+              const pass = objective(grouped, sub, { ...statistics(step), kind: "ascent" }, at, groups, lambda);
+              if (step === 0) atW.loss = pass.value;
+              return pass.gradients;
+            },
+            saved,
+            REPLICA_NORM,
+          );
+          return [atW.loss!, tf.sum(ascent.size), ...ascent.weights];
+        });
+        const gradientSums = tf.tidy(() => {
+          const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
+          return descent.gradients.map((g) => tf.sum(g, 0));
+        });
+        tf.dispose(perturbed);
+        const partial = [...gradientSums, loss!, norms];
+        return sums ? partial.map((t, i) => tf.add(sums![i]!, t)) : partial;
       });
-      // w + delta_g with w broadcast over the replicas (bitwise replicas + delta, as the replicas are exact copies):
-      // the replicas are freed first, so the descent pass does not hold them beside the perturbed weights.
-      tf.dispose(replicas);
-      const perturbed = delta.map((d, i) => tf.add(saved[i]!, d));
-      tf.dispose(delta);
-      const gradientSums = tf.tidy(() => {
-        const descent = objective(grouped, sub, { ...statistics(options.ascentSteps), kind: "descent" }, perturbed, groups, lambda);
-        return descent.gradients.map((g) => tf.sum(g, 0));
-      });
-      const partial = [...gradientSums, loss!, norms];
-      return sums ? partial.map((t, i) => tf.add(sums![i]!, t)) : partial;
-    });
-    if (sums) tf.dispose(sums);
-    sums = next;
+      if (sums) tf.dispose(sums);
+      sums = next;
+    }
+  } finally {
+    for (const replicas of replicaSets.values()) tf.dispose(replicas);
   }
   const count = saved.length;
   return {
@@ -209,8 +222,17 @@ function perReplica(factor: tf.Tensor1D, like: tf.Tensor): tf.Tensor {
   return tf.reshape(factor, [factor.shape[0], ...new Array<number>(like.rank - 1).fill(1)]);
 }
 
+/** The kernel for base + g * factor per replica where the backend registers one (the native backend of @sam-repro/runtime). */
+const REPLICA_AXPY_KERNEL = "SamReproReplicaAxpy";
+
+/** base [...] + g [k, ...] * factor [k]: one pass with the backend's kernel, else Multiply then Add (the same values). */
+function replicaAxpy(base: tf.Tensor, g: tf.Tensor, factor: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(REPLICA_AXPY_KERNEL, tf.getBackend()) === undefined) return tf.add(base, tf.mul(g, perReplica(factor as tf.Tensor1D, g)));
+  return tf.engine().runKernel(REPLICA_AXPY_KERNEL, { base, g, factor }) as tf.Tensor;
+}
+
 /** The per-replica norm: the perturbation of each replica g uses replica g's own gradient norm (m-SAM). */
-const REPLICA_NORM: PerturbationNorm = { of: replicaNorms, scale: (factor, like) => perReplica(factor as tf.Tensor1D, like) };
+const REPLICA_NORM: PerturbationNorm = { of: replicaNorms, scale: (factor, like) => perReplica(factor as tf.Tensor1D, like), addScaled: replicaAxpy };
 
 function sliceBatch(batch: Batch, start: number, size: number): Batch {
   if (start === 0 && size === batch.x.shape[0]) return batch;

@@ -18,6 +18,8 @@ export function globalNorm(tensors: readonly tf.Tensor[]): tf.Scalar {
 export interface PerturbationNorm {
   of(tensors: readonly tf.Tensor[]): tf.Tensor;
   scale(factor: tf.Tensor, like: tf.Tensor): tf.Tensor;
+  /** base + g * scale(factor, g), where a backend kernel does it in one pass (optional; see perturbedWeights). */
+  addScaled?(base: tf.Tensor, g: tf.Tensor, factor: tf.Tensor): tf.Tensor;
 }
 
 /** The global l2 norm of SPEC 1.3: a scalar for the whole list. */
@@ -54,13 +56,19 @@ function ascentDirections(
 ): { directions: tf.Tensor[]; size: tf.Tensor | null } {
   if (variant === "usam") return { directions: gradients.map((g) => tf.mul(g, stepSize)), size: null };
   if (variant === "sam") {
-    const gradientNorm = norm.of(gradients);
-    const factor = tf.div(stepSize, tf.add(gradientNorm, epsilon));
-    return { directions: gradients.map((g) => tf.mul(g, norm.scale(factor, g))), size: tf.mul(gradientNorm, factor) };
+    const { factor, size } = samFactor(gradients, stepSize, epsilon, norm);
+    return { directions: gradients.map((g) => tf.mul(g, norm.scale(factor, g))), size };
   }
   const scaled = gradients.map((g, i) => tf.mul(g, asamScale![i]!));
   const factor = tf.div(stepSize, tf.add(norm.of(scaled), epsilon));
   return { directions: scaled.map((s, i) => tf.mul(tf.mul(s, asamScale![i]!), norm.scale(factor, s))), size: null };
+}
+
+/** SAM's step factor eta / (||g|| + eps) (the direction is g times it) and the step's size ||g|| * factor. */
+function samFactor(gradients: readonly tf.Tensor[], stepSize: number, epsilon: number, norm: PerturbationNorm): { factor: tf.Tensor; size: tf.Tensor } {
+  const gradientNorm = norm.of(gradients);
+  const factor = tf.div(stepSize, tf.add(gradientNorm, epsilon));
+  return { factor, size: tf.mul(gradientNorm, factor) };
 }
 
 /** The settings of the K projected ascent steps of SPEC 1.3 e. */
@@ -124,6 +132,26 @@ export function ascend(
     }
   }
   return { delta: delta!, size: size ?? norm.of(delta!) };
+}
+
+/**
+ * The perturbed weights base_i + delta_i of ascend (same values) and ||delta||. For one SAM step that the projection
+ * cannot move, delta = g * factor is never stored when the norm has addScaled (one pass instead of two: grouped
+ * m-SAM's replicas on the native backend). Call inside tf.tidy.
+ */
+export function perturbedWeights(
+  settings: AscentSettings,
+  gradientAt: (delta: readonly tf.Tensor[] | null, step: number) => readonly tf.Tensor[],
+  bases: readonly tf.Tensor[],
+  norm: PerturbationNorm = GLOBAL_NORM,
+): { weights: tf.Tensor[]; size: tf.Tensor } {
+  if (norm.addScaled && settings.variant === "sam" && settings.ascentSteps === 1 && !projectionCanMove(settings)) {
+    const gradients = gradientAt(null, 0);
+    const { factor, size } = samFactor(gradients, settings.stepSize, settings.epsilon, norm);
+    return { weights: gradients.map((g, i) => norm.addScaled!(bases[i]!, g, factor)), size };
+  }
+  const { delta, size } = ascend(settings, gradientAt, norm);
+  return { weights: delta.map((d, i) => tf.add(bases[i]!, d)), size };
 }
 
 /**
