@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
-import { ascend, globalNorm, projectOntoBall, projectionCanMove, type AscentSettings } from "./tensor-perturbation.js";
+import { GLOBAL_NORM, ascend, globalNorm, perturbedWeights, projectOntoBall, projectionCanMove, type AscentSettings, type PerturbationNorm } from "./tensor-perturbation.js";
 
 tf.setBackend("cpu");
 
@@ -77,5 +77,33 @@ describe("ascend", () => {
       values(delta).forEach((d, i) => d.forEach((x, j) => expect(x).toBeCloseTo(expected[i]![j]!, 6)));
       expect(size.dataSync()[0]).toBeCloseTo(Math.hypot(...expected.flat()), 5);
     });
+  });
+});
+
+describe("perturbedWeights", () => {
+  const w = [[1, -2, 0.5], [3]];
+  const a = [[1, 2, 3], [0.5]];
+  const bases = () => w.map((wi) => tf.tensor1d(wi));
+  let fusedCalls = 0;
+  // A norm whose addScaled is counted: it must be used for one unprojected SAM step only.
+  const counting: PerturbationNorm = { ...GLOBAL_NORM, addScaled: (b, g, factor) => (fusedCalls++, tf.add(b, tf.mul(g, factor))) };
+
+  test.each([
+    ["one SAM step (fused)", base, 2],
+    ["three projected SAM steps", { ...base, ascentSteps: 3, stepSize: 0.2 }, 0],
+    ["USAM", { ...base, variant: "usam" as const, project: false }, 0],
+  ])("%s: w + delta of ascend, with the same size", (_name, settings, fused) => {
+    fusedCalls = 0;
+    const expected = tf.tidy(() => {
+      const { delta, size } = ascend(settings as AscentSettings, quadratic(w, a));
+      return [...delta.map((d, i) => tf.add(bases()[i]!, d)), size];
+    });
+    const got = tf.tidy(() => {
+      const { weights, size } = perturbedWeights(settings as AscentSettings, quadratic(w, a), bases(), counting);
+      return [...weights, size];
+    });
+    expect(fusedCalls).toBe(fused);
+    got.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(expected[i]!.dataSync())));
+    tf.dispose([...expected, ...got]);
   });
 });
