@@ -54,6 +54,18 @@ void over_rows(const BatchNormShape& s, const Body& body) {
 
 namespace {
 
+/**
+ * x * scale + shift in float32: the forward's output before the ReLU, and what the backward's ReLU mask is
+ * recomputed from (one function, so that both compile to the same operations and the mask is y > 0 exactly).
+ */
+inline float pre_activation(float x, float scale, float shift) {
+  const float product = x * scale;
+  return product + shift;
+}
+
+/** dy * step(x * scale + shift): dy through the ReLU mask (a product, as tfjs's Relu gradient forms it: the loop vectorizes). */
+inline float through_relu(float dy, float x, float scale, float shift) { return dy * (pre_activation(x, scale, shift) > 0.0f ? 1.0f : 0.0f); }
+
 /** Per-channel scale = gamma / sqrt(var + eps) and shift = beta - mean * scale in float32 (the forward's and the mask's). */
 void scale_and_shift(const float* gamma, const float* beta, const float* mean, const float* variance, const BatchNormShape& s,
                      std::vector<float>& scale, std::vector<float>& shift) {
@@ -102,8 +114,7 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
       const float* xr = x + at(g, r);
       float* yr = y + at(g, r);
       for (int64_t c = 0; c < C; c++) {
-        const float product = xr[c] * sc[c];
-        const float v = product + sh[c];
+        const float v = pre_activation(xr[c], sc[c], sh[c]);
         yr[c] = s.relu ? (v > 0.0f ? v : 0.0f) : v;
       }
     }
@@ -126,22 +137,12 @@ void batch_norm_backward(const float* dy, const float* x, const float* beta, con
         const float* __restrict dyr = dy + at(g, r);
         const float* __restrict xr = x + at(g, r);
         const float* __restrict mr = mean + g * C;
-        if (s.relu) {
-          const float* __restrict sc = scale.data() + g * C;
-          const float* __restrict sh = shift.data() + g * C;
-          for (int64_t c = 0; c < C; c++) {
-            // dy * step(y) as tfjs's Relu gradient forms it (a product: no branch, so the loop vectorizes).
-            const float product = xr[c] * sc[c];
-            const double dz = dyr[c] * (product + sh[c] > 0.0f ? 1.0f : 0.0f);
-            acc[c] += dz;
-            acc[C + c] += dz * ((double)xr[c] - (double)mr[c]);
-          }
-        } else {
-          for (int64_t c = 0; c < C; c++) {
-            const double dz = dyr[c];
-            acc[c] += dz;
-            acc[C + c] += dz * ((double)xr[c] - (double)mr[c]);
-          }
+        const float* __restrict sc = s.relu ? scale.data() + g * C : nullptr;
+        const float* __restrict sh = s.relu ? shift.data() + g * C : nullptr;
+        for (int64_t c = 0; c < C; c++) {
+          const double dz = s.relu ? through_relu(dyr[c], xr[c], sc[c], sh[c]) : dyr[c];
+          acc[c] += dz;
+          acc[C + c] += dz * ((double)xr[c] - (double)mr[c]);
         }
       },
       sums);
@@ -167,16 +168,11 @@ void batch_norm_backward(const float* dy, const float* x, const float* beta, con
       const float* __restrict dyr = dy + at(g, r);
       const float* __restrict xr = x + at(g, r);
       float* __restrict dxr = dx + at(g, r);
-      if (s.relu) {
-        const float* __restrict sc = scale.data() + g * C;
-        const float* __restrict sh = shift.data() + g * C;
-        for (int64_t c = 0; c < C; c++) {
-          const float product = xr[c] * sc[c];
-          const float dz = dyr[c] * (product + sh[c] > 0.0f ? 1.0f : 0.0f);
-          dxr[c] = a[c] * dz + b[c] * xr[c] + d[c];
-        }
-      } else {
-        for (int64_t c = 0; c < C; c++) dxr[c] = a[c] * dyr[c] + b[c] * xr[c] + d[c];
+      const float* __restrict sc = s.relu ? scale.data() + g * C : nullptr;
+      const float* __restrict sh = s.relu ? shift.data() + g * C : nullptr;
+      for (int64_t c = 0; c < C; c++) {
+        const float dz = s.relu ? through_relu(dyr[c], xr[c], sc[c], sh[c]) : dyr[c];
+        dxr[c] = a[c] * dz + b[c] * xr[c] + d[c];
       }
     }
   });
