@@ -1,9 +1,12 @@
 // The tf.layers example of packages/sam/README.md, inside a test, so that it stays correct.
-import { expect, jest, test } from "@jest/globals";
+import { afterEach, expect, jest, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
 import { SamOptimizer, layersModelLoss, layersModelVariables, samStateToArtifacts } from "@sam-repro/sam";
 import { SeededRandom } from "./random.js";
 import { matchingReadmeBlock } from "./test-readme.js";
+
+// Math.random is replaced during the example (below); restored even when an expectation fails.
+afterEach(() => jest.restoreAllMocks());
 
 test("README example: a tf.LayersModel with BatchNorm trained with m-SAM, then checkpointed", async () => {
   await tf.setBackend("cpu");
@@ -18,7 +21,7 @@ test("README example: a tf.LayersModel with BatchNorm trained with m-SAM, then c
   // The example's layers draw their initial weights with seeds from Math.random (tfjs does when no seed is given):
   // a fixed stream makes this test independent of the draw (an unlucky one failed the loss check in CI).
   const stream = new SeededRandom(1);
-  const mathRandom = jest.spyOn(Math, "random").mockImplementation(() => stream.uniform());
+  jest.spyOn(Math, "random").mockImplementation(() => stream.uniform());
   // --- README example starts ---
   const model = tf.sequential({
     layers: [
@@ -49,7 +52,6 @@ test("README example: a tf.LayersModel with BatchNorm trained with m-SAM, then c
   await model.save(store); // weights, BatchNorm statistics included
   await store.save(await samStateToArtifacts(sam)); // momentum slots, step, random stream
   // --- README example ends ---
-  mathRandom.mockRestore();
 
   expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
   expect(storage.length).toBe(2);

@@ -224,8 +224,8 @@ void backprop_filter(const float* x, const float* dy, float* dw, const ConvShape
   const int ci = s.in_channels, co = s.out_channels;
   const int co_padded = (co + NR - 1) / NR * NR;
   const bool copy_dy = co_padded != co;
-  // Each pixel chunk reads its input rows from a strip with zero borders in its thread's cache (StripForwardRows),
-  // or from x itself when there is no padding; a filter row's taps are contiguous there: row kh covers
+  // Each pixel chunk reads its windows through a Strip (conv_rows.h): copied with zero borders into its thread's
+  // cache, or in x itself when no window leaves it; a filter row's taps are contiguous there: row kh covers
   // filter_width * ci values.
   const int row_length = s.filter_width * ci;
   const int64_t rows = (int64_t)s.batch * s.out_height * s.out_width;

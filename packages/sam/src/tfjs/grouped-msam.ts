@@ -199,20 +199,25 @@ export function chunkSize(parts: number, limit: number): number {
 }
 
 /**
- * The kernel that sums a * b over axes without storing the product, where the backend registers one (the native
- * backend of @sam-repro/runtime): for the replica norms it replaces Square then Sum with one pass, bitwise equal.
+ * Kernels that the native backend of @sam-repro/runtime registers and other backends lack: sum of a * b over axes
+ * without storing the product (the replica norms: Square then Sum in one pass), and base + g * factor per replica
+ * (the perturbed replicas: Multiply then Add in one pass). Both equal their fallback in tfjs ops bit for bit.
  */
 const MULTIPLY_SUM_KERNEL = "SamReproMultiplySum";
+const REPLICA_AXPY_KERNEL = "SamReproReplicaAxpy";
+
+/** Runs the backend's kernel `name` where it is registered, else `fallback` (the same values in tfjs ops). */
+function fusedOr(name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown>, fallback: () => tf.Tensor): tf.Tensor {
+  if (tf.getKernel(name, tf.getBackend()) === undefined) return fallback();
+  return tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
 
 /** Per-replica global l2 norm: [k] with entry g = sqrt(sum_i ||t_i[g]||^2). */
 export function replicaNorms(tensors: readonly tf.Tensor[]): tf.Tensor1D {
-  const fused = tf.getKernel(MULTIPLY_SUM_KERNEL, tf.getBackend()) !== undefined;
   const squares = tensors.map((t) => {
     if (t.rank === 1) return tf.square(t);
     const axes = range(1, t.rank);
-    if (!fused) return tf.sum(tf.square(t), axes);
-    const attrs = { axes, outShape: [t.shape[0]!] } as unknown as tf.NamedAttrMap;
-    return tf.engine().runKernel(MULTIPLY_SUM_KERNEL, { a: t, b: t }, attrs) as tf.Tensor;
+    return fusedOr(MULTIPLY_SUM_KERNEL, { a: t, b: t }, { axes, outShape: [t.shape[0]!] }, () => tf.sum(tf.square(t), axes));
   });
   return tf.sqrt(tf.addN(squares)) as tf.Tensor1D;
 }
@@ -222,13 +227,9 @@ function perReplica(factor: tf.Tensor1D, like: tf.Tensor): tf.Tensor {
   return tf.reshape(factor, [factor.shape[0], ...new Array<number>(like.rank - 1).fill(1)]);
 }
 
-/** The kernel for base + g * factor per replica where the backend registers one (the native backend of @sam-repro/runtime). */
-const REPLICA_AXPY_KERNEL = "SamReproReplicaAxpy";
-
 /** base [...] + g [k, ...] * factor [k]: one pass with the backend's kernel, else Multiply then Add (the same values). */
 function replicaAxpy(base: tf.Tensor, g: tf.Tensor, factor: tf.Tensor): tf.Tensor {
-  if (tf.getKernel(REPLICA_AXPY_KERNEL, tf.getBackend()) === undefined) return tf.add(base, tf.mul(g, perReplica(factor as tf.Tensor1D, g)));
-  return tf.engine().runKernel(REPLICA_AXPY_KERNEL, { base, g, factor }) as tf.Tensor;
+  return fusedOr(REPLICA_AXPY_KERNEL, { base, g, factor }, {}, () => tf.add(base, tf.mul(g, perReplica(factor as tf.Tensor1D, g))));
 }
 
 /** The per-replica norm: the perturbation of each replica g uses replica g's own gradient norm (m-SAM). */
