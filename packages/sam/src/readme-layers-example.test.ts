@@ -6,7 +6,9 @@ import { SeededRandom } from "./random.js";
 import { matchingReadmeBlock } from "./test-readme.js";
 
 // Math.random is replaced during the example (below); restored even when an expectation fails.
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 test("README example: a tf.LayersModel with BatchNorm trained with m-SAM, then checkpointed", async () => {
   await tf.setBackend("cpu");
