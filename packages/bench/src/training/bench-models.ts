@@ -62,9 +62,10 @@ interface Layers {
   conv(x: tf.Tensor4D, name: string, stride: number): tf.Tensor4D;
   /**
    * y = x * s + t, s = gamma / sqrt(var + 1e-5), t = beta - mean * s, with the batch's (or group's) mean and
-   * variance, then ReLU when `relu` (batchNormTraining: fused on the native backend).
+   * variance, plus `residual` when given (a post-activation block's shortcut), then ReLU when `relu`
+   * (batchNormTraining: fused on the native backend).
    */
-  batchNorm(x: tf.Tensor4D, name: string, relu?: boolean): tf.Tensor4D;
+  batchNorm(x: tf.Tensor4D, name: string, relu?: boolean, residual?: tf.Tensor4D): tf.Tensor4D;
   /** Global average pool, then the linear layer fc. */
   head(h: tf.Tensor4D): tf.Tensor2D;
 }
@@ -75,7 +76,7 @@ function plainLayers(p: ParameterStore): Layers {
       const filter = p.get(name) as unknown as tf.Tensor4D;
       return tf.conv2d(x, filter, stride, filter.shape[0] === 1 ? "valid" : "same");
     },
-    batchNorm: (x, name, relu = false) => batchNormTraining(x, p.get(`${name}.gamma`), p.get(`${name}.beta`), { relu, epsilon: 1e-5 }).y,
+    batchNorm: (x, name, relu = false, residual) => batchNormTraining(x, p.get(`${name}.gamma`), p.get(`${name}.beta`), { relu, epsilon: 1e-5, residual }).y,
     head: (h) => tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.get("fc.w") as unknown as tf.Tensor2D), p.get("fc.b")),
   };
 }
@@ -91,7 +92,7 @@ function groupedLayers(p: ParameterStore, weights: tf.Tensor[], k: number): Laye
       const filter = get(name);
       return groupedConv2d(x, filter, stride, filter.shape[1] === 1 ? "valid" : "same");
     },
-    batchNorm: (x, name, relu = false) => batchNormTraining(x, get(`${name}.gamma`), get(`${name}.beta`), { groups: k, relu, epsilon: 1e-5 }).y,
+    batchNorm: (x, name, relu = false, residual) => batchNormTraining(x, get(`${name}.gamma`), get(`${name}.beta`), { groups: k, relu, epsilon: 1e-5, residual }).y,
     head: (h) => {
       const features = tf.reshape(tf.mean(h, [1, 2]), [k, -1, h.shape[3]]) as tf.Tensor3D;
       const logits = tf.add(tf.matMul(features, get("fc.w") as tf.Tensor3D), perGroup("fc.b"));
@@ -151,10 +152,10 @@ export function resnet20(seed = 1): BenchModel {
   return model("resnet20", p, (x, l) => {
     let h = l.batchNorm(l.conv(x, "stem", 1), "stem.bn", true);
     for (const b of blocks) {
-      let y = l.batchNorm(l.conv(h, `${b.name}.conv1`, b.stride), `${b.name}.bn1`, true);
-      y = l.batchNorm(l.conv(y, `${b.name}.conv2`, 1), `${b.name}.bn2`);
+      const y = l.batchNorm(l.conv(h, `${b.name}.conv1`, b.stride), `${b.name}.bn1`, true);
       const shortcut = p.byName.has(`${b.name}.shortcut`) ? l.batchNorm(l.conv(h, `${b.name}.shortcut`, b.stride), `${b.name}.bns`) : h;
-      h = tf.relu(tf.add(y, shortcut));
+      // relu(bn2(conv2(y)) + shortcut) in one kernel (PyTorch's model: bn2, add, relu).
+      h = l.batchNorm(l.conv(y, `${b.name}.conv2`, 1), `${b.name}.bn2`, true, shortcut);
     }
     return l.head(h);
   });

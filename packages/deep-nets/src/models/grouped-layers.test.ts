@@ -99,6 +99,8 @@ describeNative("grouped m-SAM equals the sequential loop (native backend)", () =
 
   const cases: Array<[string, number]> = [];
   for (const preset of ["resnet_tiny", "resnet_tiny_gn"]) for (const m of [1, 8, 32, 128]) cases.push([preset, m]);
+  // The post-activation ResNet: each group's residual merge relu(bn(x) + shortcut) in the fused BatchNorm kernel.
+  cases.push(["resnet34", 8]);
   test.each(cases)("%s, m = %i, SAM with weight decay, 2 steps", (preset, m) => {
     expect(hasGroupedConv2D()).toBe(true);
     const start = initial(preset);

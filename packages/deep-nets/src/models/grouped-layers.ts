@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchNormTraining, groupNormTraining, groupedConv2d } from "@sam-repro/runtime";
 import { groupCount, type ConvLayer, type ModelConfig, type NormLayer } from "./architecture.js";
-import { BATCH_NORM_MOMENTUM, NORM_EPSILON, type ForwardMode, type LayerOps } from "./resnet.js";
+import { BATCH_NORM_MOMENTUM, NORM_EPSILON, mergeResidual, type ForwardMode, type LayerOps } from "./resnet.js";
 
 export interface GroupedLayerSource {
   config: ModelConfig;
@@ -37,18 +37,19 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
     const w = source.weight(name);
     return tf.reshape(w, [k, 1, w.shape[1]!]);
   };
-  return {
+  const ops: LayerOps = {
     conv: (x: tf.Tensor4D, layer: ConvLayer) => groupedConv2d(x, source.weight(layer.filter), layer.stride, layer.padding === 0 ? "valid" : layer.padding),
-    norm: (x: tf.Tensor4D, layer: NormLayer, relu: boolean) => {
+    norm(x: tf.Tensor4D, layer: NormLayer, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D {
       const channels = x.shape[3];
       const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);
       if (source.config.normalization === "batch" && source.mode.training) {
-        const { y, mean, variance } = batchNormTraining(x, source.weight(layer.scale), source.weight(layer.shift), { groups: k, relu, epsilon: NORM_EPSILON });
+        const { y, mean, variance } = batchNormTraining(x, source.weight(layer.scale), source.weight(layer.shift), { groups: k, relu, epsilon: NORM_EPSILON, residual });
         if (source.mode.updateStatistics) {
           updateRunningStatistics(source, layer, mean, variance, x.size / (k * channels), source.mode.statisticsMomentum ?? BATCH_NORM_MOMENTUM);
         }
         return y;
       }
+      if (residual) return mergeResidual(ops.norm(x, layer, false), residual, relu);
       if (source.config.normalization === "group") {
         return groupNormTraining(x, source.weight(layer.scale), source.weight(layer.shift), {
           groups: groupCount(source.config),
@@ -72,6 +73,7 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
       return tf.reshape(logits, [n, w.shape[2]]);
     },
   };
+  return ops;
 }
 
 /** The closed form of k sequential momentum updates of the running mean and (unbiased) variance; see the file comment. */

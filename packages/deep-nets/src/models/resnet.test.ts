@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, registerWasmGradientKernels } from "@sam-repro/runtime";
+import { initBackend, loadNativeKernels, registerWasmGradientKernels } from "@sam-repro/runtime";
 import { countParameters, describeNetwork, modelFromPreset } from "./architecture.js";
 import { ResNet } from "./resnet.js";
 
@@ -98,6 +98,33 @@ describe("forward pass", () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     model.dispose();
+  });
+});
+
+const describeNative = loadNativeKernels().kernels ? describe : describe.skip;
+
+describeNative("the standard ResNet's residual merge, fused on the native backend", () => {
+  test("loss and gradients equal the cpu backend's unfused BatchNorm, Add and Relu to float32 rounding", async () => {
+    const gradients = async (backend: string) => {
+      await initBackend(backend as "native" | "cpu");
+      const model = new ResNet({ architecture: "standard", blocks: [1, 1], width: 4, normalization: "batch", classes: 7 }, 3);
+      const values = tf.tidy(() => {
+        const x = tf.randomUniform([6, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+        const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5], "int32"), 7);
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true, updateStatistics: false })) as tf.Scalar, model.parameters);
+        return [value.dataSync()[0]!, ...model.parameters.map((p) => grads[p.name]!.dataSync().slice() as Float32Array)] as const;
+      });
+      model.dispose();
+      return values;
+    };
+    const [nativeLoss, ...nativeGrads] = await gradients("native");
+    const [cpuLoss, ...cpuGrads] = await gradients("cpu");
+    await initBackend("wasm");
+    expect(Math.abs(nativeLoss - cpuLoss)).toBeLessThan(1e-5 * cpuLoss);
+    nativeGrads.forEach((values, i) => {
+      const scale = Math.max(...cpuGrads[i]!.map(Math.abs));
+      values.forEach((v, k) => expect(Math.abs(v - cpuGrads[i]![k]!)).toBeLessThan(1e-3 * scale + 1e-7));
+    });
   });
 });
 

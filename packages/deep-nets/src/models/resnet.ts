@@ -87,7 +87,7 @@ export class ResNet {
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
     return forward(this.spec, x, {
       conv: (h, layer) => this.conv(h, layer),
-      norm: (h, layer, relu) => this.norm(h, layer, mode, relu),
+      norm: (h, layer, relu, residual) => this.norm(h, layer, mode, relu, residual),
       linear: (features, weight, bias) => tf.add(tf.matMul(features, this.get(weight) as tf.Tensor2D), this.get(bias)),
     });
   }
@@ -119,15 +119,17 @@ export class ResNet {
    * updates running mean and the unbiased running variance with momentum 0.1 (PyTorch). GroupNorm
    * normalizes each sample over (H, W, channels of the group).
    */
-  private norm(x: tf.Tensor4D, layer: NormLayer, mode: ForwardMode, relu: boolean): tf.Tensor4D {
+  private norm(x: tf.Tensor4D, layer: NormLayer, mode: ForwardMode, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D {
     const gamma = this.get(layer.scale);
     const beta = this.get(layer.shift);
     if (this.config.normalization === "batch" && mode.training && hasFusedBatchNorm()) {
-      // One native kernel each way for BatchNorm + ReLU (the same values as the ops below, to float32 rounding).
-      const { y, mean, variance } = batchNormTraining(x, gamma, beta, { relu, epsilon: NORM_EPSILON });
+      // One native kernel each way for BatchNorm (+ residual) + ReLU (the same values as the ops below, to float32
+      // rounding; with a residual, bit for bit those of BatchNorm, then Add and Relu).
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, { relu, epsilon: NORM_EPSILON, residual });
       if (mode.updateStatistics) this.updateStatistics(layer, tf.reshape(mean, [-1]), tf.reshape(variance, [-1]), x.shape[0] * x.shape[1] * x.shape[2], mode);
       return y;
     }
+    if (residual) return mergeResidual(this.norm(x, layer, mode, false), residual, relu);
     const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);
     if (this.config.normalization === "group") {
       // Per-sample statistics, the same in training and inference; one fused native kernel each way where present.
@@ -182,8 +184,11 @@ export class ResNet {
 /** The network's layers, by kind: plain (one set of weights) or grouped (replicated weights, grouped-layers.ts). */
 export interface LayerOps {
   conv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D;
-  /** Normalization, then ReLU when `relu` (fused where the backend can). */
-  norm(x: tf.Tensor4D, layer: NormLayer, relu: boolean): tf.Tensor4D;
+  /**
+   * Normalization, plus `residual` when given (a post-activation block's merge: relu(norm(x) + shortcut)), then ReLU
+   * when `relu`; fused where the backend can.
+   */
+  norm(x: tf.Tensor4D, layer: NormLayer, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D;
   /** features [batch, inFeatures] -> logits [batch, classes] with the named weight and bias. */
   linear(features: tf.Tensor2D, weight: string, bias: string): tf.Tensor2D;
 }
@@ -202,20 +207,25 @@ function forward(spec: NetworkSpec, x: tf.Tensor4D, ops: LayerOps): tf.Tensor2D 
       out = ops.conv(ops.norm(out, block.norm2, true), block.conv2);
       h = tf.add(out, shortcut);
     } else {
-      let out = ops.norm(ops.conv(h, block.conv1), block.norm1, true);
-      out = ops.norm(ops.conv(out, block.conv2), block.norm2, false);
+      const out = ops.norm(ops.conv(h, block.conv1), block.norm1, true);
       let shortcut = h;
       if (block.shortcut) {
         shortcut = ops.conv(h, block.shortcut.conv);
         if (block.shortcut.norm) shortcut = ops.norm(shortcut, block.shortcut.norm, false);
       }
-      h = tf.relu(tf.add(out, shortcut));
+      h = ops.norm(ops.conv(out, block.conv2), block.norm2, true, shortcut);
     }
   }
   if (headNorm) h = ops.norm(h, headNorm, true);
   // Average pooling over the final 4x4 map (avgpool 4 in the official code) is the global mean.
   const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
   return ops.linear(features, linear.weight, linear.bias);
+}
+
+/** relu?(normalized + residual): a post-activation block's merge where the normalization is not fused with it. */
+export function mergeResidual(normalized: tf.Tensor4D, residual: tf.Tensor4D, relu: boolean): tf.Tensor4D {
+  const merged = tf.add(normalized, residual) as tf.Tensor4D;
+  return relu ? tf.relu(merged) : merged;
 }
 
 function assign(variables: tf.Variable[], values: Float32Array[], what: string): void {

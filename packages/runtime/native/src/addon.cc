@@ -252,28 +252,35 @@ BatchNormShape batch_norm_shape(Call& call, size_t params_index) {
   return {p[0], p[1], p[2], (float)call.number(params_index + 1), call.boolean(params_index + 2)};
 }
 
-// batchNorm(x, gamma, beta, y, mean, variance, [groups, rows, channels], epsilon, relu)
+// batchNorm(x, residual | null, gamma, beta, y, mean, variance, [groups, rows, channels], epsilon, relu)
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 9);
-    const BatchNormShape s = batch_norm_shape(call, 6);
+    Call call(env, info, 10);
+    const BatchNormShape s = batch_norm_shape(call, 7);
     const int64_t size = s.groups * s.rows * s.channels, stats = s.groups * s.channels;
-    batch_norm_forward(call.floats(0, size, "x"), call.floats(1, stats, "gamma"), call.floats(2, stats, "beta"), call.floats(3, size, "y"),
-                       call.floats(4, stats, "mean"), call.floats(5, stats, "variance"), s);
+    const float* residual = call.is_null(1) ? nullptr : call.floats(1, size, "residual");
+    batch_norm_forward(call.floats(0, size, "x"), residual, call.floats(2, stats, "gamma"), call.floats(3, stats, "beta"), call.floats(4, size, "y"),
+                       call.floats(5, stats, "mean"), call.floats(6, stats, "variance"), s);
     return undefined(env);
   });
 }
 
-// batchNormGrad(dy, x, beta | null, gamma, mean, variance, dx, dgamma, dbeta, [groups, rows, channels], epsilon, relu)
+// batchNormGrad(dy, x, y | null, beta | null, gamma, mean, variance, dx, dresidual | null, dgamma, dbeta, [groups, rows, channels],
+//               epsilon, relu): with dresidual (a residual merge) the ReLU mask comes from y, else from x, gamma and beta.
 napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 12);
-    const BatchNormShape s = batch_norm_shape(call, 9);
+    Call call(env, info, 14);
+    const BatchNormShape s = batch_norm_shape(call, 11);
     const int64_t size = s.groups * s.rows * s.channels, stats = s.groups * s.channels;
-    if (s.relu && call.is_null(2)) throw ArgumentError{"batchNormGrad with relu needs beta (for the mask)"};
-    const float* beta = call.is_null(2) ? nullptr : call.floats(2, stats, "beta");
-    batch_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), beta, call.floats(3, stats, "gamma"), call.floats(4, stats, "mean"),
-                        call.floats(5, stats, "variance"), call.floats(6, size, "dx"), call.floats(7, stats, "dgamma"), call.floats(8, stats, "dbeta"), s);
+    const bool residual = !call.is_null(8);
+    if (s.relu && residual && call.is_null(2)) throw ArgumentError{"batchNormGrad with relu and a residual needs y (for the mask)"};
+    if (s.relu && !residual && call.is_null(3)) throw ArgumentError{"batchNormGrad with relu needs beta (for the mask)"};
+    const float* y = call.is_null(2) ? nullptr : call.floats(2, size, "y");
+    const float* beta = call.is_null(3) ? nullptr : call.floats(3, stats, "beta");
+    float* dresidual = residual ? call.floats(8, size, "dresidual") : nullptr;
+    batch_norm_backward(call.floats(0, size, "dy"), call.floats(1, size, "x"), y, beta, call.floats(4, stats, "gamma"), call.floats(5, stats, "mean"),
+                        call.floats(6, stats, "variance"), call.floats(7, size, "dx"), dresidual, call.floats(9, stats, "dgamma"),
+                        call.floats(10, stats, "dbeta"), s);
     return undefined(env);
   });
 }

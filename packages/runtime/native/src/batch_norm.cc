@@ -77,10 +77,79 @@ void scale_and_shift(const float* gamma, const float* beta, const float* mean, c
   }
 }
 
+
+/**
+ * From the channel sums of dz and dz * (x - mean): dbeta, dgamma, and the per-channel coefficients of
+ * dx = k1 dz + k2 x + k3: k1 = gamma invstd, k2 = -k1 invstd dgamma / R, k3 = -k1 dbeta / R - k2 mean.
+ */
+void gradient_coefficients(const std::vector<double>& sums, const float* gamma, const float* mean, const float* variance, float* dgamma,
+                           float* dbeta, const BatchNormShape& s, std::vector<float>& k1, std::vector<float>& k2, std::vector<float>& k3) {
+  const int64_t C = s.channels, R = s.rows;
+  k1.resize((size_t)(s.groups * C));
+  k2.resize((size_t)(s.groups * C));
+  k3.resize((size_t)(s.groups * C));
+  for (int64_t g = 0; g < s.groups; g++)
+    for (int64_t c = 0; c < C; c++) {
+      const int64_t k = g * C + c;
+      const double invstd = 1.0 / std::sqrt((double)variance[k] + (double)s.epsilon);
+      const double sum_dz = sums[(g * 2) * C + c], sum_dz_xhat = sums[(g * 2 + 1) * C + c] * invstd;
+      dbeta[k] = (float)sum_dz;
+      dgamma[k] = (float)sum_dz_xhat;
+      const double a = (double)gamma[k] * invstd, b = -a * invstd * sum_dz_xhat / (double)R;
+      k1[k] = (float)a;
+      k2[k] = (float)b;
+      k3[k] = (float)(-a * sum_dz / (double)R - b * (double)mean[k]);
+    }
+}
+
+/** ReLU's gradient factor read from its output, as tfjs's Relu gradient forms it from the input: 1 where y > 0, NaN kept. */
+inline float relu_factor_of_output(float y) { return y != y ? y : (y > 0.0f ? 1.0f : 0.0f); }
+
+/**
+ * The backward of y = relu?(bn(x) + residual): dz = dy * [y > 0] (or dy) is the shortcut's gradient, so the first
+ * pass stores it while it sums, and the second reads it back in place of dy and y. The same values as Relu's
+ * gradient, then BatchNorm's without relu (one stream fewer than the two kernels, and no Relu kernel).
+ */
+void batch_norm_residual_backward(const float* dy, const float* x, const float* y, const float* gamma, const float* mean,
+                                  const float* variance, float* dx, float* dresidual, float* dgamma, float* dbeta, const BatchNormShape& s) {
+  const int64_t C = s.channels, R = s.rows;
+  auto at = [&](int64_t g, int64_t r) { return (g * R + r) * C; };
+  std::vector<double> sums;
+  channel_sums<2>(
+      s,
+      [&](int64_t g, int64_t r, double* __restrict acc) {
+        const float* __restrict dyr = dy + at(g, r);
+        const float* __restrict yr = s.relu ? y + at(g, r) : nullptr;
+        const float* __restrict xr = x + at(g, r);
+        const float* __restrict mr = mean + g * C;
+        float* __restrict dzr = dresidual + at(g, r);
+        for (int64_t c = 0; c < C; c++) {
+          const float dz = s.relu ? dyr[c] * relu_factor_of_output(yr[c]) : dyr[c];
+          dzr[c] = dz;
+          acc[c] += dz;
+          acc[C + c] += (double)dz * ((double)xr[c] - (double)mr[c]);
+        }
+      },
+      sums);
+  std::vector<float> k1, k2, k3;
+  gradient_coefficients(sums, gamma, mean, variance, dgamma, dbeta, s, k1, k2, k3);
+  over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
+    const float* __restrict a = k1.data() + g * C;
+    const float* __restrict b = k2.data() + g * C;
+    const float* __restrict d = k3.data() + g * C;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict dzr = dresidual + at(g, r);
+      const float* __restrict xr = x + at(g, r);
+      float* __restrict dxr = dx + at(g, r);
+      for (int64_t c = 0; c < C; c++) dxr[c] = a[c] * dzr[c] + b[c] * xr[c] + d[c];
+    }
+  });
+}
+
 }  // namespace
 
-void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* variance,
-                        const BatchNormShape& s) {
+void batch_norm_forward(const float* x, const float* residual, const float* gamma, const float* beta, float* y, float* mean,
+                        float* variance, const BatchNormShape& s) {
   const int64_t C = s.channels, R = s.rows;
   auto at = [&](int64_t g, int64_t r) { return (g * R + r) * C; };
   // One pass over x for both statistics: sums of d = x - k and d^2 in double, with k the group's first row (a
@@ -113,6 +182,16 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
     for (int64_t r = r0; r < r1; r++) {
       const float* xr = x + at(g, r);
       float* yr = y + at(g, r);
+      if (residual) {
+        // The residual block's merge relu(bn(x) + shortcut): the sum rounded as tfjs's Add, the ReLU as its Relu
+        // (NaN kept), so the values equal BatchNorm, Add and Relu run one after another.
+        const float* rr = residual + at(g, r);
+        for (int64_t c = 0; c < C; c++) {
+          const float v = pre_activation(xr[c], sc[c], sh[c]) + rr[c];
+          yr[c] = s.relu ? (v > 0.0f ? v : (v != v ? v : 0.0f)) : v;
+        }
+        continue;
+      }
       for (int64_t c = 0; c < C; c++) {
         const float v = pre_activation(xr[c], sc[c], sh[c]);
         yr[c] = s.relu ? (v > 0.0f ? v : 0.0f) : v;
@@ -121,8 +200,9 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
   });
 }
 
-void batch_norm_backward(const float* dy, const float* x, const float* beta, const float* gamma, const float* mean,
-                         const float* variance, float* dx, float* dgamma, float* dbeta, const BatchNormShape& s) {
+void batch_norm_backward(const float* dy, const float* x, const float* y, const float* beta, const float* gamma, const float* mean,
+                         const float* variance, float* dx, float* dresidual, float* dgamma, float* dbeta, const BatchNormShape& s) {
+  if (dresidual) return batch_norm_residual_backward(dy, x, y, gamma, mean, variance, dx, dresidual, dgamma, dbeta, s);
   const int64_t C = s.channels, R = s.rows;
   auto at = [&](int64_t g, int64_t r) { return (g * R + r) * C; };
   // With relu the mask y > 0 is recomputed from x with the forward's float32 scale and shift (the same
@@ -146,20 +226,8 @@ void batch_norm_backward(const float* dy, const float* x, const float* beta, con
         }
       },
       sums);
-  // dx = k1 dz + k2 x + k3 per channel: k1 = gamma invstd, k2 = -k1 invstd dgamma / R, k3 = -k1 dbeta / R - k2 mean.
-  std::vector<float> k1((size_t)(s.groups * C)), k2((size_t)(s.groups * C)), k3((size_t)(s.groups * C));
-  for (int64_t g = 0; g < s.groups; g++)
-    for (int64_t c = 0; c < C; c++) {
-      const int64_t k = g * C + c;
-      const double invstd = 1.0 / std::sqrt((double)variance[k] + (double)s.epsilon);
-      const double sum_dz = sums[(g * 2) * C + c], sum_dz_xhat = sums[(g * 2 + 1) * C + c] * invstd;
-      dbeta[k] = (float)sum_dz;
-      dgamma[k] = (float)sum_dz_xhat;
-      const double a = (double)gamma[k] * invstd, b = -a * invstd * sum_dz_xhat / (double)R;
-      k1[k] = (float)a;
-      k2[k] = (float)b;
-      k3[k] = (float)(-a * sum_dz / (double)R - b * (double)mean[k]);
-    }
+  std::vector<float> k1, k2, k3;
+  gradient_coefficients(sums, gamma, mean, variance, dgamma, dbeta, s, k1, k2, k3);
   over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
     const float* __restrict a = k1.data() + g * C;
     const float* __restrict b = k2.data() + g * C;

@@ -15,12 +15,21 @@ export interface NativeKernels {
   groupedConv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: number[], groups: number): void;
   groupedConv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: number[], groups: number): void;
   groupedConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: number[], groups: number): void;
-  /** Fused BatchNorm (+ ReLU) with per-group batch statistics over x [groups, rows, channels]; params = [groups, rows, channels]. */
-  batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: number[], epsilon: number, relu: boolean): void;
-  /** beta is needed (for the ReLU mask) only with relu. */
+  /**
+   * Fused BatchNorm (+ ReLU) with per-group batch statistics over x [groups, rows, channels]; params = [groups, rows, channels].
+   * With a residual (x's shape): y = relu?(bn(x) + residual), a residual block's merge.
+   */
+  batchNorm(
+    x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    params: number[], epsilon: number, relu: boolean,
+  ): void;
+  /**
+   * Without dresidual the ReLU mask is recomputed from x (beta needed with relu, y unused); with dresidual (the forward
+   * had a residual) the mask is read from y (needed with relu) and dresidual receives dy through the mask.
+   */
   batchNormGrad(
-    dy: Float32Array, x: Float32Array, beta: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, beta: Float32Array | null, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dresidual: Float32Array | null, dgamma: Float32Array, dbeta: Float32Array, params: number[], epsilon: number, relu: boolean,
   ): void;
   /** Fused GroupNorm (+ ReLU) over x [samples, rows, channels]; params = [samples, rows, channels, groups, replicas]; gamma, beta [replicas, channels]. */
   groupNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: number[], epsilon: number, relu: boolean): void;
