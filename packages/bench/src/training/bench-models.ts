@@ -14,9 +14,10 @@ export interface BenchModel {
   logits(x: tf.Tensor4D): tf.Tensor2D;
   /**
    * Logits of k groups of m images, group g computed with weights[i][g] ([k, ...shape]) in place of variables[i]
-   * and BatchNorm statistics of its own (m-SAM on replicated weights, @sam-repro/sam withGroupedLoss).
+   * and BatchNorm statistics of its own (m-SAM on replicated weights, @sam-repro/sam withGroupedLoss); with
+   * `shared` (every replica a copy of shared[i]: the pass at w) the convolutions compute with those.
    */
-  groupedLogits(x: tf.Tensor4D, weights: tf.Tensor[], groups: number): tf.Tensor2D;
+  groupedLogits(x: tf.Tensor4D, weights: tf.Tensor[], groups: number, shared?: tf.Tensor[]): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -82,15 +83,14 @@ function plainLayers(p: ParameterStore): Layers {
 }
 
 /** The same layers with weights[i] = [k, ...shape of variable i]: grouped convolution, per-group BatchNorm, batched linear. */
-function groupedLayers(p: ParameterStore, weights: tf.Tensor[], k: number): Layers {
-  const names = [...p.byName.keys()];
-  const byName = new Map(names.map((name, i) => [name, weights[i]!]));
-  const get = (name: string) => byName.get(name)!;
+function groupedLayers(p: ParameterStore, weights: tf.Tensor[], k: number, shared?: tf.Tensor[]): Layers {
+  const index = new Map([...p.byName.keys()].map((name, i) => [name, i]));
+  const get = (name: string) => weights[index.get(name)!]!;
   const perGroup = (name: string) => tf.reshape(get(name), [k, 1, -1]);
   return {
     conv: (x, name, stride) => {
       const filter = get(name);
-      return groupedConv2d(x, filter, stride, filter.shape[1] === 1 ? "valid" : "same");
+      return groupedConv2d(x, filter, stride, filter.shape[1] === 1 ? "valid" : "same", shared?.[index.get(name)!] as tf.Tensor4D | undefined);
     },
     batchNorm: (x, name, relu = false, residual) => batchNormTraining(x, get(`${name}.gamma`), get(`${name}.beta`), { groups: k, relu, epsilon: 1e-5, residual }).y,
     head: (h) => {
@@ -126,7 +126,7 @@ function model(name: string, p: ParameterStore, forward: (x: tf.Tensor4D, layers
     name,
     variables,
     logits: (x) => forward(x, plainLayers(p)),
-    groupedLogits: (x, weights, groups) => forward(x, groupedLayers(p, weights, groups)),
+    groupedLogits: (x, weights, groups, shared) => forward(x, groupedLayers(p, weights, groups, shared)),
     dispose: () => variables.forEach((v) => v.dispose()),
   };
 }

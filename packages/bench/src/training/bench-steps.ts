@@ -66,8 +66,8 @@ export function groupedMSamStep(model: BenchModel, batch: BenchBatch, m: number,
   const plain: LossFunction = ({ x, y }) => tf.losses.softmaxCrossEntropy(y, model.logits(x as tf.Tensor4D)) as tf.Scalar;
   const lossFn = withGroupedLoss(
     plain,
-    ({ x, y }, _pass, weights, groups) => {
-      const perExample = tf.losses.softmaxCrossEntropy(y, model.groupedLogits(x as tf.Tensor4D, weights, groups), undefined, 0, tf.Reduction.NONE);
+    ({ x, y }, pass, weights, groups) => {
+      const perExample = tf.losses.softmaxCrossEntropy(y, model.groupedLogits(x as tf.Tensor4D, weights, groups, pass.sharedWeights), undefined, 0, tf.Reduction.NONE);
       return tf.mean(tf.reshape(perExample, [groups, -1]), 1) as tf.Tensor1D;
     },
     hasGroupedConv2D,

@@ -2,7 +2,8 @@
  * The ResNet's layers on k replicas of its weights, for m-SAM in two passes (@sam-repro/sam grouped-msam.ts):
  * activations are [k*m, ...], k consecutive groups of m images, and group g uses replica g of every parameter
  * (weights [k, ...shape]). Each group gets exactly what a forward pass on its m images alone would compute:
- * - conv: groupedConv2d (one native kernel for all groups);
+ * - conv: groupedConv2d (one native kernel for all groups; one dense convolution where the replicas are copies of
+ *   one tensor, `shared`);
  * - BatchNorm: the group's own batch mean and biased variance, gamma[g], beta[g] (batchNormTraining: one fused
  *   native kernel for all groups, with the ReLU that follows); with updateStatistics the
  *   running statistics end as after the loop's sequential updates r <- (1 - mu) r + mu s. With S updating passes
@@ -23,6 +24,8 @@ export interface GroupedLayerSource {
   config: ModelConfig;
   /** Replicated parameter [k, ...shape] by name. */
   weight(name: string): tf.Tensor;
+  /** Where every replica is an exact copy (m-SAM's pass at w): the parameter [...shape] they copy, by name. */
+  shared?: (name: string) => tf.Tensor;
   /** BatchNorm running statistic (a variable of the model) by name. */
   statistic(name: string): tf.Variable;
   groups: number;
@@ -38,7 +41,8 @@ export function groupedLayers(source: GroupedLayerSource): LayerOps {
     return tf.reshape(w, [k, 1, w.shape[1]!]);
   };
   const ops: LayerOps = {
-    conv: (x: tf.Tensor4D, layer: ConvLayer) => groupedConv2d(x, source.weight(layer.filter), layer.stride, layer.padding === 0 ? "valid" : layer.padding),
+    conv: (x: tf.Tensor4D, layer: ConvLayer) =>
+      groupedConv2d(x, source.weight(layer.filter), layer.stride, layer.padding === 0 ? "valid" : layer.padding, source.shared?.(layer.filter) as tf.Tensor4D | undefined),
     norm(x: tf.Tensor4D, layer: NormLayer, relu: boolean, residual?: tf.Tensor4D): tf.Tensor4D {
       const channels = x.shape[3];
       const activation = (y: tf.Tensor4D) => (relu ? tf.relu(y) : y);

@@ -96,11 +96,25 @@ export class ResNet {
    * Logits [k*m, classes] of k groups of m images, group g evaluated with weights[i][g] in place of
    * parameters[i] (weights[i]: [k, ...shape]): m-SAM's pass on replicated weights (grouped-layers.ts).
    * BatchNorm normalizes each group with its own statistics; running statistics end as after k sequential updates.
+   * `shared` (optional, in `parameters` order): tensors that every replica equals (m-SAM's pass at w), which the
+   * convolutions then use for all groups at once (@sam-repro/runtime groupedConv2d).
    */
-  applyGrouped(x: tf.Tensor4D, mode: ForwardMode, weights: tf.Tensor[], groups: number): tf.Tensor2D {
+  applyGrouped(x: tf.Tensor4D, mode: ForwardMode, weights: tf.Tensor[], groups: number, shared?: tf.Tensor[]): tf.Tensor2D {
     if (weights.length !== this.parameters.length) throw new Error(`applyGrouped: expected ${this.parameters.length} weight tensors, got ${weights.length}`);
-    const byName = new Map(this.spec.parameters.map((spec, i) => [spec.name, weights[i]!]));
-    return forward(this.spec, x, groupedLayers({ config: this.config, weight: (name) => byName.get(name)!, statistic: (name) => this.get(name), groups, mode }));
+    if (shared && shared.length !== weights.length) throw new Error(`applyGrouped: expected ${weights.length} shared tensors, got ${shared.length}`);
+    const byName = new Map(this.spec.parameters.map((spec, i) => [spec.name, i]));
+    return forward(
+      this.spec,
+      x,
+      groupedLayers({
+        config: this.config,
+        weight: (name) => weights[byName.get(name)!]!,
+        shared: shared ? (name) => shared[byName.get(name)!]! : undefined,
+        statistic: (name) => this.get(name),
+        groups,
+        mode,
+      }),
+    );
   }
 
   private get(name: string): tf.Variable {

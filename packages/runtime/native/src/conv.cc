@@ -161,12 +161,18 @@ void indirect_gemm(int64_t rows, int segments, int seglen, const int64_t* segmen
             if (full_rows && width == NR) {
               gemm_tile<MR, NV>(tile_a, group, seglen, panel, tile_out, c0, accumulate);
             } else {
-              gemm_tile<MR, NV>(tile_a, group, seglen, panel, scratch_rows, 0, false);
+              // A partial tile runs in scratch that starts from the output's values, so each of its rows gets the
+              // operations of a row in a full tile: an image's result does not depend on where it falls in the
+              // batch (a grouped convolution equals the dense one on the same filter, bit for bit).
+              for (int r = 0; r < MR; r++) {
+                const float* out = tile_out[r];
+                for (int c = 0; c < NR; c++) scratch_tile[r * NR + c] = accumulate && out && c < width ? out[c0 + c] : 0.0f;
+              }
+              gemm_tile<MR, NV>(tile_a, group, seglen, panel, scratch_rows, 0, accumulate);
               for (int r = 0; r < MR; r++) {
                 float* out = tile_out[r];
                 if (!out) continue;
-                for (int c = 0; c < width; c++)
-                  out[c0 + c] = accumulate ? out[c0 + c] + scratch_tile[r * NR + c] : scratch_tile[r * NR + c];
+                for (int c = 0; c < width; c++) out[c0 + c] = scratch_tile[r * NR + c];
               }
             }
           }

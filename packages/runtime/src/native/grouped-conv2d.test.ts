@@ -89,3 +89,53 @@ describeNative("native grouped Conv2D equals k dense convolutions (cpu backend)"
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describeNative("a filter shared by every group (m-SAM's pass at w): one dense convolution", () => {
+  beforeAll(async () => {
+    await initBackend("native");
+  });
+
+  /** y and the gradients of sum(y * r) in x and the replicas [k, ...] of one filter, with or without the `shared` hint. */
+  function withReplicas(xShape: number[], filterShape: number[], groups: number, strides: number, pad: "same" | number, hint: boolean): Float32Array[] {
+    return tf.tidy(() => {
+      const x = seededNormalTensor(xShape, 1);
+      const filter = seededNormalTensor(filterShape, 2) as tf.Tensor4D;
+      const replicas = tf.mul(tf.ones([groups, 1, 1, 1, 1]), filter);
+      const run = (a: tf.Tensor, b: tf.Tensor) => groupedConv2d(a as tf.Tensor4D, b, strides, pad, hint ? filter : undefined);
+      const y = run(x, replicas);
+      const r = seededNormalTensor(y.shape, 3);
+      const [dx, dreplicas] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(run(a, b), r)))([x, replicas]);
+      return [y, dx!, dreplicas!].map((t) => t.dataSync().slice() as Float32Array);
+    });
+  }
+
+  // A deep layer (many depth segments, a batch that leaves partial register tiles inside groups), a strided one
+  // with an odd group size, and the stem.
+  const cases: Array<[number[], number[], number, number, "same" | number]> = [
+    [[16, 4, 4, 256], [3, 3, 256, 256], 2, 1, 1],
+    [[15, 8, 8, 16], [3, 3, 16, 32], 3, 2, 1],
+    [[6, 8, 8, 3], [3, 3, 3, 16], 3, 1, "same"],
+  ];
+  test.each(cases)("x %j, filter %j, %i groups: value, dx and per-group dfilter equal the grouped kernel's bit for bit", async (xShape, filterShape, groups, strides, pad) => {
+    tf.setBackend("native");
+    const grouped = withReplicas(xShape, filterShape, groups, strides, pad, false);
+    let hinted: Float32Array[] = [];
+    const info = await tf.profile(() => {
+      hinted = withReplicas(xShape, filterShape, groups, strides, pad, true);
+    });
+    expect(info.kernelNames).toContain("SamReproSharedFilterConv2D");
+    expect(info.kernelNames).not.toContain("SamReproGroupedConv2D");
+    // Entries that differ in any bit (counted: element-wise toEqual on 10^6 values takes seconds).
+    hinted.forEach((values, i) => expect(values.filter((v, j) => !Object.is(v, grouped[i]![j])).length).toBe(0));
+  });
+
+  test("the shared filter has no gradient of its own", () => {
+    tf.setBackend("native");
+    tf.tidy(() => {
+      const x = seededNormalTensor([4, 6, 6, 4], 1) as tf.Tensor4D;
+      const filter = seededNormalTensor([3, 3, 4, 8], 2) as tf.Tensor4D;
+      const replicas = tf.mul(tf.ones([2, 1, 1, 1, 1]), filter);
+      expect(() => tf.grad((w: tf.Tensor) => tf.sum(groupedConv2d(x, replicas, 1, 1, w as tf.Tensor4D)))(filter)).toThrow(/no gradient of its own/);
+    });
+  });
+});

@@ -10,6 +10,7 @@ import { registerFusedBatchNormGrad } from "./fused-batch-norm-grad.js";
 import { registerFusedGroupNorm } from "./fused-group-norm.js";
 import { registerFusedGroupNormGrad } from "./fused-group-norm-grad.js";
 import { registerGroupedConv2DBackpropFilter } from "./grouped-conv2d-backprop-filter.js";
+import { registerSharedFilterConv2D } from "./shared-filter-conv2d.js";
 import { registerGroupedConv2DBackpropInput } from "./grouped-conv2d-backprop-input.js";
 import { installEarlyReleaseGradients } from "./early-release-gradients.js";
 
@@ -42,6 +43,7 @@ export function registerNativeBackend(): NativeRegistration {
   registerGroupedConv2D();
   registerGroupedConv2DBackpropInput();
   registerGroupedConv2DBackpropFilter();
+  registerSharedFilterConv2D();
   registerFusedBatchNorm();
   registerFusedBatchNormGrad();
   registerFusedGroupNorm();

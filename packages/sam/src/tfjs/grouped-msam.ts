@@ -23,6 +23,12 @@ import { ascentSettingsOf, perturbedWeights, type PerturbationNorm } from "./ten
 export interface GroupedPassInfo extends PassInfo {
   statisticsSlot: number;
   statisticsSlots: number;
+  /**
+   * Set when every replica is an exact copy of the weights (the first ascent pass, at w): weights[i][g] equals
+   * sharedWeights[i] for every g. A loss may compute with these where that is cheaper (e.g. one dense convolution
+   * in place of k grouped ones), as long as the gradients it gives are still per replica.
+   */
+  sharedWeights?: tf.Tensor[];
 }
 
 /**
@@ -146,7 +152,8 @@ export function groupedSamGradients(request: GroupedSamRequest): GroupedSamResul
             settings,
             (current, step) => {
               const at = current ? replicas.map((r, i) => tf.add(r, current[i]!)) : replicas;
-              const pass = objective(grouped, sub, { ...statistics(step), kind: "ascent" }, at, groups, lambda);
+              const shared = current ? {} : { sharedWeights: saved };
+              const pass = objective(grouped, sub, { ...statistics(step), kind: "ascent", ...shared }, at, groups, lambda);
               if (step === 0) atW.loss = pass.value;
               return pass.gradients;
             },
