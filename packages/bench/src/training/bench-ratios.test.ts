@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { compareRounds } from "./bench-ratios.js";
+import { compareRounds, fasterThreadCount } from "./bench-ratios.js";
 import { table } from "./bench-table.js";
 import type { TrainingBenchReport } from "./training-bench.js";
 
@@ -52,5 +52,23 @@ describe("comparing alternating rounds", () => {
     expect(lines[2]).toMatch(/^resnet20\s+native #2\s+400\s+260/);
     expect(lines[4]).toMatch(/^resnet20\s+pytorch x2 #2\s+400\s+240/);
     expect(lines[5]).toMatch(/ours \/ pytorch\s+1\.25/);
+  });
+});
+
+describe("choosing PyTorch's thread count", () => {
+  test("the count with the least total time over the step kinds wins, not the one with the fastest SGD step", () => {
+    // A hiccup in the 2-thread SGD step (170 img/s) while every other kind ran nearly twice as fast.
+    const one = { threads: 1, steps: speeds(344, 174, 186) };
+    const two = { threads: 2, steps: speeds(170, 296, 276) };
+    expect(fasterThreadCount([one, two])).toBe(2);
+    expect(fasterThreadCount([{ threads: 1, steps: speeds(344, 174, 186) }, { threads: 2, steps: speeds(300, 150, 160) }])).toBe(1);
+  });
+
+  test("results with an error do not count; kinds missing from a result are left out; nothing usable gives null", () => {
+    const failed = { threads: 2, steps: speeds(900, 900, 900), error: "stopped after 30 s" };
+    expect(fasterThreadCount([{ threads: 1, steps: speeds(344, 174, 186) }, failed])).toBe(1);
+    const partial = { threads: 2, steps: { sgd: { imagesPerSecond: 100, imagesPerCpuSecond: 50 } } };
+    expect(fasterThreadCount([{ threads: 1, steps: speeds(90, 10, 10) }, partial])).toBe(2);
+    expect(fasterThreadCount([failed])).toBeNull();
   });
 });

@@ -21,6 +21,19 @@ export function best(results: readonly Speeds[], kind: StepKind): { wall: number
   return { wall, cpu };
 }
 
+/**
+ * The thread count of the fastest PyTorch result over all step kinds: the least sum over kinds of seconds per image
+ * (kinds measured in every result), so that one slow step kind in one run (a first-step hiccup) does not decide
+ * it; results with an error or without a thread count do not count. Null when none is left.
+ */
+export function fasterThreadCount(results: readonly (Speeds & { threads: number })[]): number | null {
+  const usable = results.filter((r) => !r.error);
+  const kinds = STEP_KINDS.filter((kind) => usable.length > 0 && usable.every((r) => (r.steps[kind]?.imagesPerSecond ?? 0) > 0));
+  if (kinds.length === 0) return null;
+  const secondsPerImage = (r: Speeds) => kinds.reduce((sum, kind) => sum + 1 / r.steps[kind]!.imagesPerSecond, 0);
+  return [...usable].sort((a, b) => secondsPerImage(a) - secondsPerImage(b))[0]!.threads;
+}
+
 export interface RoundComparison {
   /** Step time of each m-SAM kind over SAM's on our first backend: SAM's best images/s over theirs. */
   ratioToSam: Partial<Record<MSamKind, { wallClock: number; cpu: number }>>;
