@@ -121,17 +121,15 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
   };
   try {
     const kinds = STEP_KINDS.filter((kind) => request.timedSteps[kind] > 0);
-    // Warm-up rounds interleave the kinds as the timed rounds do: the native buffer pool learns each length's
-    // gap between requests, and a kind first run after the others would otherwise time fresh allocations.
-    for (let s = 0; s < request.warmupSteps; s++) for (const kind of kinds) stepOf[kind]();
     const seconds: Partial<Record<StepKind, number[]>> = {};
     const cpuSeconds: Partial<Record<StepKind, number[]>> = {};
-    // Repetitions are interleaved across kinds, so that a change in machine load hits every kind alike
-    // (ratios such as 8-SAM / SAM stay meaningful on a busy machine).
-    const rounds = Math.max(0, ...kinds.map((kind) => request.timedSteps[kind]));
-    for (let round = 0; round < rounds; round++) {
-      for (const kind of kinds) {
-        if (round >= request.timedSteps[kind]) continue;
+    // One kind at a time, its warm-up steps then its timed steps, as a training loop runs one kind over and over and
+    // as the PyTorch twin measures. (Interleaving the kinds step by step, as this worker did before, timed each step
+    // right after a change of tensor shapes: at PreAct-18 w64 the buffer pool had let the other kinds' arrays go,
+    // so a timed step could pay fresh allocations: a w64 SGD step took 3.1 s right after 16-SAM steps, 1.5 s after an SGD step.)
+    for (const kind of kinds) {
+      for (let s = 0; s < request.warmupSteps; s++) stepOf[kind]();
+      for (let step = 0; step < request.timedSteps[kind]; step++) {
         const cpuStart = process.cpuUsage();
         const start = performance.now();
         stepOf[kind]();
@@ -141,14 +139,13 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
         const cpu = process.cpuUsage(cpuStart);
         (cpuSeconds[kind] ??= []).push((cpu.user + cpu.system) / 1e6);
       }
-    }
-    for (const kind of kinds) {
       result.steps[kind] = {
         seconds: seconds[kind]!,
         cpuSeconds: cpuSeconds[kind]!,
         imagesPerSecond: request.batch / median(seconds[kind]!),
         imagesPerCpuSecond: request.batch / median(cpuSeconds[kind]!),
       };
+      // One more step of the same kind under tf.profile: the breakdown of a step like the timed ones.
       if (request.profile) result.kernels[kind] = await kernelBreakdown(stepOf[kind]);
     }
   } catch (error) {

@@ -8,7 +8,8 @@
  *
  * Steps: SGD, SAM, m-SAM (the batch in --sub-batches sub-batches, looped as the official code does), and 8-SAM
  * and 16-SAM through SamOptimizer (all sub-batches at once on replicated weights where the backend has the
- * grouped kernels), with repetitions interleaved across the kinds, and a per-kernel time breakdown of each.
+ * grouped kernels), each kind's steps one after another after a warm-up step (as the PyTorch twin runs them), and a
+ * per-kernel time breakdown of each.
  *
  * Ours and PyTorch run in --rounds alternating rounds (ours, PyTorch, ours, PyTorch, ...); a step kind's speed on
  * each side is its best round (each round's value is the median of its timed steps), so a round slowed by
@@ -142,8 +143,8 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
     model,
     batch: options.batch,
     subBatches: options.subBatches,
-    // Two interleaved warm-up rounds: the second runs every kind at the gaps of the timed rounds.
-    warmupSteps: options.quick ? 1 : 2,
+    // As many untimed steps before each kind's timed ones as the PyTorch twin runs.
+    warmupSteps: WARMUP_STEPS,
     timedSteps: timedSteps(model, options),
     seed: 1,
     profile: options.profile,
@@ -172,12 +173,15 @@ function findPython(): string | null {
   return null;
 }
 
+/** Untimed steps of each kind right before its timed ones, on both sides (the first pays for allocating its shapes). */
+const WARMUP_STEPS = 1;
+
 function runPytorch(python: string, model: BenchModelName, threads: number, options: BenchOptions, timeoutMs = 240_000): PytorchResult {
   const steps = timedSteps(model, options);
   const args = [
     path.join(here, "pytorch_training_bench.py"),
     "--model", model, "--batch", String(options.batch), "--sub-batches", String(options.subBatches),
-    "--warmup", "1", "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam),
+    "--warmup", String(WARMUP_STEPS), "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam),
     "--msam8", String(steps.msam8), "--msam16", String(steps.msam16), "--threads", String(threads),
   ];
   const child = spawnSync(python, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
