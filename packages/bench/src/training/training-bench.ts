@@ -173,8 +173,12 @@ function findPython(): string | null {
   return null;
 }
 
-/** Untimed steps of each kind right before its timed ones, on both sides (the first pays for allocating its shapes). */
-const WARMUP_STEPS = 1;
+/**
+ * Untimed steps of each kind right before its timed ones, on both sides. Ours settle by the third step of a kind
+ * (measured, fresh process, one step after another: ResNet-20 SGD 301, 244, 198, 182, 184 ms; PreAct-18 w64 SGD
+ * 2.89, 2.06, 1.63, 1.54, 1.55 s): allocating the shapes, the buffer pool learning them, the JIT.
+ */
+const WARMUP_STEPS = 2;
 
 function runPytorch(python: string, model: BenchModelName, threads: number, options: BenchOptions, timeoutMs = 240_000): PytorchResult {
   const steps = timedSteps(model, options);
