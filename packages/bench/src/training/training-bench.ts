@@ -174,11 +174,12 @@ function findPython(): string | null {
 }
 
 /**
- * Untimed steps of each kind right before its timed ones, on both sides. Ours settle by the third step of a kind
- * (measured, fresh process, one step after another: ResNet-20 SGD 301, 244, 198, 182, 184 ms; PreAct-18 w64 SGD
- * 2.89, 2.06, 1.63, 1.54, 1.55 s): allocating the shapes, the buffer pool learning them, the JIT.
+ * Untimed steps of each kind right before its timed ones, on both sides. Ours settle only by about the fifth step
+ * of a kind (fresh process, one step after another, fresh allocations ending after step 2: 1-block PreAct w16 SGD
+ * 161, 111, 97, 92, 85, 84, 84 ms; ResNet-20 SGD 301, 244, 198, 182, 184 ms; PreAct-18 w64 SGD 2.89, 2.06, 1.63,
+ * 1.54, 1.55 s); PyTorch's steps are steady from the second. A training run lives in the steady state.
  */
-const WARMUP_STEPS = 2;
+const WARMUP_STEPS = 4;
 
 function runPytorch(python: string, model: BenchModelName, threads: number, options: BenchOptions, timeoutMs = 240_000): PytorchResult {
   const steps = timedSteps(model, options);
