@@ -106,6 +106,31 @@ void gradient_coefficients(const std::vector<double>& sums, const float* gamma, 
 inline float relu_factor_of_output(float y) { return y != y ? y : (y > 0.0f ? 1.0f : 0.0f); }
 
 /**
+ * The backward's second pass: dx = k1 dz + k2 x + k3 per channel (gradient_coefficients), with dz = dy masked by the
+ * ReLU recomputed from x when scale and shift are given (through_relu), else dz = dy (dz already stored, or no ReLU).
+ */
+void input_gradient(const float* dy, const float* x, const float* scale, const float* shift, const std::vector<float>& k1,
+                    const std::vector<float>& k2, const std::vector<float>& k3, float* dx, const BatchNormShape& s) {
+  const int64_t C = s.channels, R = s.rows;
+  over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
+    const float* __restrict a = k1.data() + g * C;
+    const float* __restrict b = k2.data() + g * C;
+    const float* __restrict d = k3.data() + g * C;
+    const float* __restrict sc = scale ? scale + g * C : nullptr;
+    const float* __restrict sh = scale ? shift + g * C : nullptr;
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict dyr = dy + (g * R + r) * C;
+      const float* __restrict xr = x + (g * R + r) * C;
+      float* __restrict dxr = dx + (g * R + r) * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float dz = sc ? through_relu(dyr[c], xr[c], sc[c], sh[c]) : dyr[c];
+        dxr[c] = a[c] * dz + b[c] * xr[c] + d[c];
+      }
+    }
+  });
+}
+
+/**
  * The backward of y = relu?(bn(x) + residual): dz = dy * [y > 0] (or dy) is the shortcut's gradient, so the first
  * pass stores it while it sums, and the second reads it back in place of dy and y. The same values as Relu's
  * gradient, then BatchNorm's without relu (one stream fewer than the two kernels, and no Relu kernel).
@@ -133,17 +158,7 @@ void batch_norm_residual_backward(const float* dy, const float* x, const float* 
       sums);
   std::vector<float> k1, k2, k3;
   gradient_coefficients(sums, gamma, mean, variance, dgamma, dbeta, s, k1, k2, k3);
-  over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
-    const float* __restrict a = k1.data() + g * C;
-    const float* __restrict b = k2.data() + g * C;
-    const float* __restrict d = k3.data() + g * C;
-    for (int64_t r = r0; r < r1; r++) {
-      const float* __restrict dzr = dresidual + at(g, r);
-      const float* __restrict xr = x + at(g, r);
-      float* __restrict dxr = dx + at(g, r);
-      for (int64_t c = 0; c < C; c++) dxr[c] = a[c] * dzr[c] + b[c] * xr[c] + d[c];
-    }
-  });
+  input_gradient(dresidual, x, nullptr, nullptr, k1, k2, k3, dx, s);
 }
 
 }  // namespace
@@ -228,22 +243,7 @@ void batch_norm_backward(const float* dy, const float* x, const float* y, const 
       sums);
   std::vector<float> k1, k2, k3;
   gradient_coefficients(sums, gamma, mean, variance, dgamma, dbeta, s, k1, k2, k3);
-  over_rows(s, [&](int64_t g, int64_t r0, int64_t r1) {
-    const float* __restrict a = k1.data() + g * C;
-    const float* __restrict b = k2.data() + g * C;
-    const float* __restrict d = k3.data() + g * C;
-    for (int64_t r = r0; r < r1; r++) {
-      const float* __restrict dyr = dy + at(g, r);
-      const float* __restrict xr = x + at(g, r);
-      float* __restrict dxr = dx + at(g, r);
-      const float* __restrict sc = s.relu ? scale.data() + g * C : nullptr;
-      const float* __restrict sh = s.relu ? shift.data() + g * C : nullptr;
-      for (int64_t c = 0; c < C; c++) {
-        const float dz = s.relu ? through_relu(dyr[c], xr[c], sc[c], sh[c]) : dyr[c];
-        dxr[c] = a[c] * dz + b[c] * xr[c] + d[c];
-      }
-    }
-  });
+  input_gradient(dy, x, s.relu ? scale.data() : nullptr, s.relu ? shift.data() : nullptr, k1, k2, k3, dx, s);
 }
 
 }  // namespace samnative
