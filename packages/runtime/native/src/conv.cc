@@ -48,6 +48,15 @@ float* scratch(int slot, size_t floats) {
 }
 
 /**
+ * p, through an empty asm statement the optimizer cannot see into: each row pointer stays its own register instead of
+ * being folded into one shared index (see gemm_tile). GCC and Clang, which the vector extensions need anyway.
+ */
+inline const float* keep_in_register(const float* p) {
+  asm("" : "+r"(p));
+  return p;
+}
+
+/**
  * out[r][0..NV*L) (+)= sum_s sum_k a_rows[s][r][k] * b[s*seglen + k][0..NV*L): one register tile of an
  * indirect matrix product, where every row brings its own pointer for every segment (a filter row).
  */
@@ -61,11 +70,31 @@ void gemm_tile(const float* const* a_rows, int segments, int seglen, const float
     const float* rows[MR];
     for (int r = 0; r < MR; r++) rows[r] = a_rows[s * MR + r];
     const float* bs = b + (int64_t)s * seglen * NV * kLanes;
-    for (int k = 0; k < seglen; k++) {
+    int k0 = 0;
+    if (NV == 1) {
+      // With one vector of columns (16 channels on AVX-512) each product is one broadcast FMA, and the compiler's
+      // shared index (row + k) makes every one an indexed memory operand, which x86 cores split into two uops at
+      // issue: the loop was issue-bound. Four depths at a time from row pointers that each advance (kept apart by
+      // keep_in_register) give base + constant operands instead. The same products in the same order per output:
+      // results are unchanged, bit for bit. Measured, ResNet-20's 16-channel 3x3 layers at batch 128, 2 threads:
+      // forward about 255 -> 275 GFLOP/s, input gradient 250 -> 270 (best of 8 calls).
+      for (; k0 + 4 <= seglen; k0 += 4) {
+        const vfloat b0 = vload(bs + (int64_t)k0 * kLanes), b1 = vload(bs + (int64_t)(k0 + 1) * kLanes);
+        const vfloat b2 = vload(bs + (int64_t)(k0 + 2) * kLanes), b3 = vload(bs + (int64_t)(k0 + 3) * kLanes);
+        for (int r = 0; r < MR; r++) {
+          acc[r][0] += rows[r][0] * b0;
+          acc[r][0] += rows[r][1] * b1;
+          acc[r][0] += rows[r][2] * b2;
+          acc[r][0] += rows[r][3] * b3;
+          rows[r] = keep_in_register(rows[r] + 4);
+        }
+      }
+    }
+    for (int k = k0; k < seglen; k++) {
       vfloat bv[NV];
       for (int v = 0; v < NV; v++) bv[v] = vload(bs + (int64_t)k * NV * kLanes + v * kLanes);
       for (int r = 0; r < MR; r++) {
-        const float a = rows[r][k];
+        const float a = rows[r][k - k0];
         for (int v = 0; v < NV; v++) acc[r][v] += a * bv[v];
       }
     }
@@ -200,7 +229,9 @@ void filter_tile(const float* const* bases, int64_t offset, int64_t count, const
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = vfloat{};
   for (int64_t m = 0; m < count; m++) {
-    const float* xr = bases[m] + offset;
+    // The window's address formed once (keep_in_register): otherwise the compiler keeps offset + 4 r in a register
+    // per row and reads through indexed operands, split in two at issue and short of registers (spilled).
+    const float* xr = keep_in_register(bases[m] + offset);
     const float* d = dy + m * dy_stride;
     vfloat dv[NV];
     for (int v = 0; v < NV; v++) dv[v] = vload(d + v * kLanes);
