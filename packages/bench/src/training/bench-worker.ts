@@ -123,7 +123,7 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerResult> {
     const kinds = STEP_KINDS.filter((kind) => request.timedSteps[kind] > 0);
     const seconds: Partial<Record<StepKind, number[]>> = {};
     const cpuSeconds: Partial<Record<StepKind, number[]>> = {};
-    // One kind at a time, its warm-up steps (training-bench.ts WARMUP_STEPS) then its timed steps, as a training
+    // One kind at a time, its warm-up steps (training-bench.ts warmupSteps) then its timed steps, as a training
     // loop runs one kind over and over and as the PyTorch twin measures. (Interleaving the kinds step by step, as
     // this worker did before, timed each step right after a change of tensor shapes: at PreAct-18 w64 the buffer
     // pool had let the other kinds' arrays go, so a timed step could pay fresh allocations: a w64 SGD step took

@@ -8,7 +8,7 @@
  *
  * Steps: SGD, SAM, m-SAM (the batch in --sub-batches sub-batches, looped as the official code does), and 8-SAM
  * and 16-SAM through SamOptimizer (all sub-batches at once on replicated weights where the backend has the
- * grouped kernels), each kind's steps one after another after a warm-up step (as the PyTorch twin runs them), and a
+ * grouped kernels), each kind's steps one after another after its warm-up steps (warmupSteps; as the PyTorch twin runs them), and a
  * per-kernel time breakdown of each.
  *
  * Ours and PyTorch run in --rounds alternating rounds (ours, PyTorch, ours, PyTorch, ...); a step kind's speed on
@@ -134,7 +134,18 @@ function parseArgs(argv: string[]): BenchOptions {
 /** Timed steps per kind: few for the big model, so that the whole benchmark takes minutes. */
 function timedSteps(model: BenchModelName, options: BenchOptions): Record<StepKind, number> {
   if (options.quick || model === "preact18-w64") return { sgd: 1, sam: 1, msam: 1, msam8: 1, msam16: 1 };
-  return { sgd: 3, sam: 3, msam: 3, msam8: 3, msam16: 3 };
+  return { sgd: 5, sam: 5, msam: 5, msam8: 5, msam16: 5 };
+}
+
+/**
+ * Untimed steps of each kind right before its timed ones, on both sides (the PyTorch twin's --warmup). Ours settle
+ * slowly on the small nets (fresh process, 30 SGD steps in a row, ms: 1-block PreAct w16 164, 130, 92, 86, 80, 82, 81,
+ * 81, 77, 77, then 75-81; ResNet-20 286, 237, 181, 177, 180, 173, 178, 184, 175, then 170-180), and by the fourth
+ * step on PreAct-18 w64 (SGD 2.89, 2.06, 1.63, 1.54, 1.55 s), where each step costs seconds. PyTorch's steps are
+ * as fast from the second as from the thirtieth. A training run lives in the steady state.
+ */
+function warmupSteps(model: BenchModelName): number {
+  return model === "preact18-w64" ? 4 : 8;
 }
 
 function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, log: (line: string) => void): WorkerResult {
@@ -144,13 +155,17 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
     batch: options.batch,
     subBatches: options.subBatches,
     // As many untimed steps before each kind's timed ones as the PyTorch twin runs.
-    warmupSteps: WARMUP_STEPS,
+    warmupSteps: warmupSteps(model),
     timedSteps: timedSteps(model, options),
     seed: 1,
     profile: options.profile,
   };
-  // wasm is far slower: one timed step of each kind, and only SGD for the model that does not fit its heap.
-  if (backend === "wasm" && !options.quick) request.timedSteps = model === "preact18-w64" ? { sgd: 1, sam: 0, msam: 0, msam8: 0, msam16: 0 } : { sgd: 1, sam: 1, msam: 1, msam8: 0, msam16: 0 };
+  // wasm is far slower: four warm-up steps and one timed step of each kind, and only SGD for the model that does not
+  // fit its heap.
+  if (backend === "wasm" && !options.quick) {
+    request.warmupSteps = Math.min(request.warmupSteps, 4);
+    request.timedSteps = model === "preact18-w64" ? { sgd: 1, sam: 0, msam: 0, msam8: 0, msam16: 0 } : { sgd: 1, sam: 1, msam: 1, msam8: 0, msam16: 0 };
+  }
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--worker", JSON.stringify(request)], {
     encoding: "utf8",
     // PreAct ResNet-18 w64 takes tens of seconds a step, and each of the 5 kinds runs 2-3 steps.
@@ -173,20 +188,12 @@ function findPython(): string | null {
   return null;
 }
 
-/**
- * Untimed steps of each kind right before its timed ones, on both sides. Ours settle only by about the fifth step
- * of a kind (fresh process, one step after another, fresh allocations ending after step 2: 1-block PreAct w16 SGD
- * 161, 111, 97, 92, 85, 84, 84 ms; ResNet-20 SGD 301, 244, 198, 182, 184 ms; PreAct-18 w64 SGD 2.89, 2.06, 1.63,
- * 1.54, 1.55 s); PyTorch's steps are steady from the second. A training run lives in the steady state.
- */
-const WARMUP_STEPS = 4;
-
 function runPytorch(python: string, model: BenchModelName, threads: number, options: BenchOptions, timeoutMs = 240_000): PytorchResult {
   const steps = timedSteps(model, options);
   const args = [
     path.join(here, "pytorch_training_bench.py"),
     "--model", model, "--batch", String(options.batch), "--sub-batches", String(options.subBatches),
-    "--warmup", String(WARMUP_STEPS), "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam),
+    "--warmup", String(warmupSteps(model)), "--sgd", String(steps.sgd), "--sam", String(steps.sam), "--msam", String(steps.msam),
     "--msam8", String(steps.msam8), "--msam16", String(steps.msam16), "--threads", String(threads),
   ];
   const child = spawnSync(python, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
