@@ -8,8 +8,8 @@
  *
  * Steps: SGD, SAM, m-SAM (the batch in --sub-batches sub-batches, looped as the official code does), and 8-SAM
  * and 16-SAM through SamOptimizer (all sub-batches at once on replicated weights where the backend has the
- * grouped kernels), each kind's steps one after another after its warm-up steps (warmupSteps; as the PyTorch twin runs them), and a
- * per-kernel time breakdown of each.
+ * grouped kernels), each kind's steps one after another after its warm-up steps (warmupSteps; as the PyTorch twin
+ * runs them), and a per-kernel time breakdown of each.
  *
  * Ours and PyTorch run in --rounds alternating rounds (ours, PyTorch, ours, PyTorch, ...); a step kind's speed on
  * each side is its best round (each round's value is the median of its timed steps), so a round slowed by
@@ -168,7 +168,8 @@ function runTfjs(backend: string, model: BenchModelName, options: BenchOptions, 
   }
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--worker", JSON.stringify(request)], {
     encoding: "utf8",
-    // PreAct ResNet-18 w64 takes tens of seconds a step, and each of the 5 kinds runs 2-3 steps.
+    // A PreAct ResNet-18 w64 step takes seconds (tens on a slow machine), and each of the 5 kinds runs 6 (warm-up, timed,
+    // profiled).
     timeout: model === "preact18-w64" && !options.quick ? 900_000 : 240_000,
     maxBuffer: 16 * 1024 * 1024,
     env: process.env,
